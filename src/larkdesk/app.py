@@ -1,0 +1,88 @@
+"""Assemble the ASGI application: the route table, the middleware order, the error pages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import envelope
+from .auth.gateway import Gateway
+from .auth.routes import AuthRoutes
+from .auth.tokens import TokenService
+from .helpdesk.routes import HelpdeskRoutes
+from .helpdesk.service import HelpdeskService
+from .ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter
+from .requestlog import RequestLogMiddleware
+from .settings import Settings
+from .store import open_store
+from .store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the routes need, built once per process."""
+
+    store: Store
+    tokens: TokenService
+    limiter: RateLimiter
+    helpdesk: HelpdeskService
+
+
+def build_services(settings: Settings, store: Store | None = None) -> Services:
+    store = store if store is not None else open_store(settings.db)
+    limiter: RateLimiter = (
+        NoRateLimiter() if settings.rate_limit == "off" else MemoryRateLimiter(time.monotonic)
+    )
+    return Services(
+        store=store,
+        tokens=TokenService(store),
+        limiter=limiter,
+        helpdesk=HelpdeskService(store),
+    )
+
+
+def _closing(store: Store) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    return lifespan
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return envelope.not_found()
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """The larkdesk ASGI app on `store` (or the store named by `settings.db`)."""
+    services = build_services(settings, store)
+    gateway = Gateway(services.store, services.tokens, services.limiter)
+    routes = [
+        *AuthRoutes(services.tokens).routes(),
+        *HelpdeskRoutes(gateway, services.helpdesk).routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestLogMiddleware)],
+        exception_handlers={404: _not_found, 405: _not_found, HTTPException: _not_found},
+        lifespan=_closing(services.store),
+    )
+    app.router.redirect_slashes = False
+    app.state.services = services
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for worker processes (`uvicorn --factory`): settings from `LARKDESK_*`."""
+    return create_app(Settings.from_env())

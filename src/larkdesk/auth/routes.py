@@ -1,0 +1,68 @@
+"""`POST /open-apis/auth/v3/{tenant,app}_access_token/internal` (trailing slash allowed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import envelope
+from ..errors import TokenInvalidParam
+from .tokens import TokenService
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def _credentials(request: Request) -> tuple[object, object]:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise TokenInvalidParam()
+    try:
+        fields: Any = msgspec.json.decode(body) if body else {}
+    except msgspec.DecodeError:
+        raise TokenInvalidParam() from None
+    if not isinstance(fields, dict):
+        raise TokenInvalidParam()
+    return fields.get("app_id"), fields.get("app_secret")
+
+
+class AuthRoutes:
+    def __init__(self, tokens: TokenService) -> None:
+        self._tokens = tokens
+
+    async def tenant_access_token(self, request: Request) -> Response:
+        app_id, app_secret = await _credentials(request)
+        grant = await anyio.to_thread.run_sync(self._tokens.issue, app_id, app_secret, "tenant")
+        return envelope.bare(
+            {"code": 0, "msg": "ok", "tenant_access_token": grant.token, "expire": grant.expire}
+        )
+
+    async def app_access_token(self, request: Request) -> Response:
+        # For a self-built app Feishu's app token doubles as its tenant token; so does ours.
+        app_id, app_secret = await _credentials(request)
+        grant = await anyio.to_thread.run_sync(self._tokens.issue, app_id, app_secret, "app")
+        return envelope.bare(
+            {
+                "code": 0,
+                "msg": "ok",
+                "app_access_token": grant.token,
+                "tenant_access_token": grant.token,
+                "expire": grant.expire,
+            }
+        )
+
+    def routes(self) -> list[Route]:
+        base = "/open-apis/auth/v3"
+        pairs = (
+            (f"{base}/tenant_access_token/internal", self.tenant_access_token),
+            (f"{base}/app_access_token/internal", self.app_access_token),
+        )
+        return [
+            Route(path + slash, endpoint, methods=["POST"])
+            for path, endpoint in pairs
+            for slash in ("", "/")
+        ]

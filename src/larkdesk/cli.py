@@ -1,0 +1,256 @@
+"""The `larkdesk` command line: thin wrappers over admin, demo, transfer and the server.
+
+Machine-readable results (credentials) go to stdout as one JSON object; everything
+meant for people goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, admin, demo
+from .settings import Settings, default_db
+from .store import open_store
+from .store.base import Store
+from .transfer import ImportFailed, import_ndjson
+
+db_option = click.option(
+    "--db",
+    default=default_db,
+    show_default="$LARKDESK_DB or ./larkdesk.db",
+    help="SQLite file path (sqlite:PATH also accepted).",
+)
+
+
+def _emit(fields: dict[str, Any]) -> None:
+    click.echo(json.dumps(fields, ensure_ascii=False))
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@contextmanager
+def _store(db: str) -> Iterator[Store]:
+    try:
+        store = open_store(db)
+    except NotImplementedError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="larkdesk")
+def main() -> None:
+    """larkdesk: a Feishu (Lark) Helpdesk-compatible ticket service you run yourself."""
+
+
+# -- serve ---------------------------------------------------------------------
+
+
+def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
+    """A ready-to-paste pair of commands: fetch a tenant token, list two tickets."""
+    from .auth.credentials import encode_helpdesk_header
+
+    body = json.dumps({"app_id": creds.app_id, "app_secret": creds.app_secret})
+    helpdesk = encode_helpdesk_header(creds.helpdesk_id, creds.helpdesk_token)
+    return (
+        f"TOKEN=$(curl -s -X POST {base_url}/open-apis/auth/v3/tenant_access_token/internal "
+        f"-H 'Content-Type: application/json' -d '{body}' "
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"tenant_access_token\"])')\n"
+        f"curl -s '{base_url}/open-apis/helpdesk/v1/tickets?page_size=2' "
+        f"-H \"Authorization: Bearer $TOKEN\" -H 'X-Lark-Helpdesk-Authorization: {helpdesk}'"
+    )
+
+
+def _logging_config(level: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}
+        },
+        "loggers": {
+            "larkdesk": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+            "uvicorn": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+        },
+    }
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--rate-limit",
+    type=click.Choice(["feishu", "off"]),
+    default="feishu",
+    show_default=True,
+    help="feishu: 50/s and 1000/min per app, as Feishu; off: no limit (load tests).",
+)
+@click.option(
+    "--demo", "with_demo", is_flag=True, help="On an empty database, create demo data first."
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(db: str, host: str, port: int, rate_limit: str, with_demo: bool, log_level: str) -> None:
+    """Serve the Feishu Helpdesk v1 API."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = Settings(
+        db=db,
+        host=host,
+        port=port,
+        rate_limit="off" if rate_limit == "off" else "feishu",
+        log_level=log_level,
+    )
+    store = open_store(db)
+    creds = _ensure_demo(store) if with_demo else None
+    if creds is not None:
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        click.echo("Demo credentials: " + json.dumps(creds.as_dict()))
+        click.echo("Try it:\n" + curl_lines(base, creds))
+        sys.stdout.flush()
+    app = create_app(settings, store)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=_logging_config(log_level),
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _ensure_demo(store: Store) -> demo.DemoCredentials | None:
+    """The demo's credentials, creating the demo first when the database is empty."""
+    creds = demo.demo_credentials(0)
+    if store.get_helpdesk(creds.helpdesk_id) is not None:
+        _say(f"Demo helpdesk {creds.helpdesk_id} is already in the database; serving it.")
+        return creds
+    if not store.is_empty():
+        _say("--demo: the database already holds other data, so no demo data was added.")
+        return None
+    _say("Creating demo data (1000 tickets)...")
+    return demo.seed_demo(store, tickets=1000, seed=0)
+
+
+# -- demo ------------------------------------------------------------------------
+
+
+@main.command("demo")
+@db_option
+@click.option("--tickets", default=1000, show_default=True, type=click.IntRange(0, 50_000_000))
+@click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same data.")
+def demo_command(db: str, tickets: int, seed: int) -> None:
+    """Create a tenant, an app, a helpdesk and N realistic tickets; print the credentials."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with (
+        _store(db) as store,
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=_stderr_console(),
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task("tickets", total=tickets)
+        creds = demo.seed_demo(
+            store, tickets=tickets, seed=seed, progress=lambda n: bar.update(task, completed=n)
+        )
+    _say(f"Demo helpdesk {creds.helpdesk_id} with {tickets} tickets in {db}")
+    _emit(creds.as_dict())
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# -- app / helpdesk -------------------------------------------------------------------
+
+
+@main.group("app")
+def app_group() -> None:
+    """Manage apps (self-built apps that call the API)."""
+
+
+@app_group.command("create")
+@db_option
+@click.option("--name", required=True, help="The app's name.")
+@click.option(
+    "--tenant", "tenant_key", help="Put the app in this existing tenant (default: a new one)."
+)
+@click.option(
+    "--scope", "scopes", multiple=True, help="Grant this scope (repeatable). Default: helpdesk:all."
+)
+def app_create(db: str, name: str, tenant_key: str | None, scopes: tuple[str, ...]) -> None:
+    """Create an app; print app_id, app_secret and tenant_key."""
+    with _store(db) as store:
+        try:
+            creds = admin.create_app(store, name, tenant_key, scopes or admin.DEFAULT_SCOPES)
+        except admin.AdminError as exc:
+            raise click.ClickException(str(exc)) from None
+    _emit({"app_id": creds.app_id, "app_secret": creds.app_secret, "tenant_key": creds.tenant_key})
+
+
+@main.group("helpdesk")
+def helpdesk_group() -> None:
+    """Manage helpdesks."""
+
+
+@helpdesk_group.command("create")
+@db_option
+@click.option("--app", "app_id", required=True, help="An app of the tenant the helpdesk joins.")
+@click.option("--name", required=True, help="The helpdesk's name.")
+def helpdesk_create(db: str, app_id: str, name: str) -> None:
+    """Create a helpdesk in the app's tenant; print helpdesk_id and helpdesk_token."""
+    with _store(db) as store:
+        try:
+            creds = admin.create_helpdesk(store, app_id, name)
+        except admin.AdminError as exc:
+            raise click.ClickException(str(exc)) from None
+    _emit({"helpdesk_id": creds.helpdesk_id, "helpdesk_token": creds.helpdesk_token})
+
+
+# -- import -------------------------------------------------------------------------
+
+
+@main.command("import")
+@db_option
+@click.option("--helpdesk", "helpdesk_id", required=True, help="The helpdesk to import into.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(db: str, helpdesk_id: str, file: Path) -> None:
+    """Import tickets from NDJSON (one ticket per line, the API's JSON shape); upsert by id."""
+    with _store(db) as store:
+        try:
+            count = import_ndjson(store, helpdesk_id, file, progress=None)
+        except ImportFailed as exc:
+            raise click.ClickException(str(exc)) from None
+    _say(f"Imported {count} tickets into helpdesk {helpdesk_id}")
+    _emit({"imported": count, "helpdesk_id": helpdesk_id})
+
+
+logging.getLogger("larkdesk").addHandler(logging.NullHandler())

@@ -1,0 +1,44 @@
+"""Settings for `larkdesk serve`, from flags or the environment. Secrets never appear here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_DB = "larkdesk.db"
+
+RateLimitMode = Literal["feishu", "off"]
+
+
+def default_db() -> str:
+    """`LARKDESK_DB`, or `./larkdesk.db`."""
+    return os.environ.get("LARKDESK_DB") or DEFAULT_DB
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: str = DEFAULT_DB
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rate_limit: RateLimitMode = "feishu"
+    log_level: str = "info"
+
+    def to_env(self) -> dict[str, str]:
+        """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
+        return {
+            "LARKDESK_DB": self.db,
+            "LARKDESK_RATE_LIMIT": self.rate_limit,
+            "LARKDESK_LOG_LEVEL": self.log_level,
+        }
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        mode = os.environ.get("LARKDESK_RATE_LIMIT", "feishu")
+        if mode not in ("feishu", "off"):
+            raise ValueError(f"LARKDESK_RATE_LIMIT must be 'feishu' or 'off', got {mode!r}")
+        return cls(
+            db=default_db(),
+            rate_limit="off" if mode == "off" else "feishu",
+            log_level=os.environ.get("LARKDESK_LOG_LEVEL", "info"),
+        )

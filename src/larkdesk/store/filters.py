@@ -1,0 +1,57 @@
+"""Turn a `TicketQuery` into a SQL WHERE clause; shared by the SQL backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .base import TicketQuery
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    placeholder: str  # "?" for sqlite, "%s" for psycopg
+    substring: str  # SQL testing that column {col} contains the parameter {p}
+
+
+SQLITE = Dialect(placeholder="?", substring="instr({col}, {p}) > 0")
+
+_EQUALS = (
+    ("ticket_id", "ticket_id"),
+    ("closed_by_id", "closed_by_id"),
+    ("ticket_type", "ticket_type"),
+    ("channel", "channel"),
+    ("solve", "solve"),
+    ("score", "score"),
+    ("guest_id", "guest_id"),
+)
+
+
+def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tuple[str, list[Any]]:
+    """The `WHERE ...` text and its parameters for the tickets table."""
+    p = dialect.placeholder
+    clauses = [f"helpdesk_id = {p}"]
+    params: list[Any] = [helpdesk_id]
+    for attr, column in _EQUALS:
+        value = getattr(query, attr)
+        if value is not None:
+            clauses.append(f"{column} = {p}")
+            params.append(value)
+    if query.statuses:
+        clauses.append(f"status IN ({', '.join(p for _ in query.statuses)})")
+        params.extend(query.statuses)
+    if query.guest_name is not None:
+        clauses.append(dialect.substring.format(col="guest_name", p=p))
+        params.append(query.guest_name.casefold())
+    if query.agent_id is not None:
+        clauses.append(f"seq IN (SELECT seq FROM ticket_agents WHERE agent_id = {p})")
+        params.append(query.agent_id)
+    if query.tags:
+        marks = ", ".join(p for _ in query.tags)
+        clauses.append(f"seq IN (SELECT seq FROM ticket_tags WHERE tag_name IN ({marks}))")
+        params.extend(query.tags)
+    for column, window in (("created_at", query.created), ("updated_at", query.updated)):
+        if window is not None:
+            clauses.append(f"{column} BETWEEN {p} AND {p}")
+            params.extend((window.start, window.end))
+    return "WHERE " + " AND ".join(clauses), params

@@ -1,0 +1,300 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Reads use one connection per thread; writes go through one connection under a
+lock, each in a single transaction, so an import or demo never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .base import (
+    App,
+    ConflictError,
+    Helpdesk,
+    IssuedToken,
+    Tenant,
+    TicketPage,
+    TicketQuery,
+    TicketRecord,
+    User,
+)
+from .filters import SQLITE, where_clause
+from .migrations import load_migrations
+
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA cache_size = -65536",
+)
+
+_UPSERT_TICKET = """
+INSERT INTO tickets (ticket_id, helpdesk_id, created_at, updated_at, ticket_type, channel,
+                     solve, score, status, guest_id, guest_name, closed_by_id, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (ticket_id) DO UPDATE SET
+    created_at = excluded.created_at, updated_at = excluded.updated_at,
+    ticket_type = excluded.ticket_type, channel = excluded.channel, solve = excluded.solve,
+    score = excluded.score, status = excluded.status, guest_id = excluded.guest_id,
+    guest_name = excluded.guest_name, closed_by_id = excluded.closed_by_id, body = excluded.body
+WHERE tickets.helpdesk_id = excluded.helpdesk_id
+RETURNING seq
+"""
+
+
+def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+class SQLiteStore:
+    """`Store` on a SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = _connect(self.path)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.migrate()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the database; return the versions applied."""
+        applied = []
+        with self._transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for migration in load_migrations("sqlite"):
+                if migration.version in done:
+                    continue
+                for statement in _statements(migration.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))",
+                    (migration.version, migration.name),
+                )
+                applied.append(migration.version)
+        return applied
+
+    def schema_version(self) -> int:
+        row = self._reader().execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._writer.close()
+
+    def is_empty(self) -> bool:
+        return self._reader().execute("SELECT 1 FROM tenants LIMIT 1").fetchone() is None
+
+    # -- identities -----------------------------------------------------------
+
+    def create_tenant(self, tenant: Tenant) -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO tenants VALUES (?, ?)", (tenant.tenant_key, tenant.name))
+
+    def get_tenant(self, tenant_key: str) -> Tenant | None:
+        row = (
+            self._reader()
+            .execute("SELECT tenant_key, name FROM tenants WHERE tenant_key = ?", (tenant_key,))
+            .fetchone()
+        )
+        return Tenant(*row) if row else None
+
+    def create_app(self, app: App) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO apps VALUES (?, ?, ?, ?, ?)",
+                (app.app_id, app.tenant_key, app.name, app.secret_hash, " ".join(app.scopes)),
+            )
+
+    def get_app(self, app_id: str) -> App | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT app_id, tenant_key, name, secret_hash, scopes FROM apps WHERE app_id = ?",
+                (app_id,),
+            )
+            .fetchone()
+        )
+        return App(row[0], row[1], row[2], row[3], tuple(row[4].split())) if row else None
+
+    def create_helpdesk(self, helpdesk: Helpdesk) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO helpdesks VALUES (?, ?, ?, ?)",
+                (helpdesk.helpdesk_id, helpdesk.tenant_key, helpdesk.name, helpdesk.token_hash),
+            )
+
+    def get_helpdesk(self, helpdesk_id: str) -> Helpdesk | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT helpdesk_id, tenant_key, name, token_hash FROM helpdesks "
+                "WHERE helpdesk_id = ?",
+                (helpdesk_id,),
+            )
+            .fetchone()
+        )
+        return Helpdesk(*row) if row else None
+
+    def upsert_users(self, users: Iterable[User]) -> None:
+        rows = [
+            (
+                u.user_id,
+                u.tenant_key,
+                u.name,
+                u.email,
+                u.department,
+                u.city,
+                u.country,
+                u.avatar_url,
+            )
+            for u in users
+        ]
+        with self._transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    # -- access tokens --------------------------------------------------------
+
+    def save_token(self, token: IssuedToken) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO access_tokens VALUES (?, ?, ?, ?)",
+                (token.token_hash, token.app_id, token.kind, token.expires_at_ms),
+            )
+
+    def find_token(self, token_hash: str) -> IssuedToken | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT token_hash, app_id, kind, expires_at_ms FROM access_tokens "
+                "WHERE token_hash = ?",
+                (token_hash,),
+            )
+            .fetchone()
+        )
+        return IssuedToken(*row) if row else None
+
+    def purge_tokens(self, now_ms: int) -> int:
+        with self._transaction() as conn:
+            return conn.execute(
+                "DELETE FROM access_tokens WHERE expires_at_ms < ?", (now_ms,)
+            ).rowcount
+
+    # -- tickets --------------------------------------------------------------
+
+    def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:
+        count = 0
+        with self._transaction() as conn:
+            newest_before = conn.execute("SELECT coalesce(max(seq), 0) FROM tickets").fetchone()[0]
+            agents: list[tuple[str, int]] = []
+            tags: list[tuple[str, int]] = []
+            for r in records:
+                row = conn.execute(
+                    _UPSERT_TICKET,
+                    (
+                        r.ticket_id,
+                        r.helpdesk_id,
+                        r.created_at,
+                        r.updated_at,
+                        r.ticket_type,
+                        r.channel,
+                        r.solve,
+                        r.score,
+                        r.status,
+                        r.guest_id,
+                        r.guest_name,
+                        r.closed_by_id,
+                        r.body,
+                    ),
+                ).fetchone()
+                if row is None:
+                    raise ConflictError(f"ticket {r.ticket_id} belongs to another helpdesk")
+                seq = row[0]
+                if seq <= newest_before:  # replaced an existing ticket: drop its old links
+                    conn.execute("DELETE FROM ticket_agents WHERE seq = ?", (seq,))
+                    conn.execute("DELETE FROM ticket_tags WHERE seq = ?", (seq,))
+                agents.extend((agent_id, seq) for agent_id in r.agent_ids)
+                tags.extend((name, seq) for name in r.tag_names)
+                count += 1
+            conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
+            conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
+        return count
+
+    def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
+        where, params = where_clause(helpdesk_id, query, SQLITE)
+        conn = self._reader()
+        total = conn.execute(f"SELECT count(*) FROM tickets {where}", params).fetchone()[0]
+        if query.offset >= total:
+            return TicketPage(total=total)
+        rows = conn.execute(
+            f"SELECT body FROM tickets {where} ORDER BY created_at DESC, ticket_id DESC "
+            "LIMIT ? OFFSET ?",
+            [*params, query.page_size, query.offset],
+        ).fetchall()
+        return TicketPage(total=total, tickets=[row[0] for row in rows])
+
+    def count_tickets(self, helpdesk_id: str) -> int:
+        row = (
+            self._reader()
+            .execute("SELECT count(*) FROM tickets WHERE helpdesk_id = ?", (helpdesk_id,))
+            .fetchone()
+        )
+        return int(row[0])
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements (sqlite3.execute runs one at a time)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
