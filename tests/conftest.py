@@ -1,0 +1,140 @@
+"""Shared fixtures: a real SQLite file, provisioned identities, in-process and live servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from larkdesk import admin
+from larkdesk.app import create_app
+from larkdesk.auth.credentials import encode_helpdesk_header
+from larkdesk.settings import Settings
+from larkdesk.store.sqlite import SQLiteStore
+
+TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
+LIST_PATH = "/open-apis/helpdesk/v1/tickets"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An app and a helpdesk of one tenant, with their plain secrets."""
+
+    app_id: str
+    app_secret: str
+    tenant_key: str
+    helpdesk_id: str
+    helpdesk_token: str
+
+    @property
+    def helpdesk_header(self) -> str:
+        return encode_helpdesk_header(self.helpdesk_id, self.helpdesk_token)
+
+
+def provision(store: SQLiteStore, name: str = "test", scopes: tuple[str, ...] = ("helpdesk:all",),
+              tenant_key: str | None = None) -> Identity:
+    app = admin.create_app(store, name, tenant_key=tenant_key, scopes=scopes)
+    desk = admin.create_helpdesk(store, app.app_id, f"{name} desk")
+    return Identity(app.app_id, app.app_secret, app.tenant_key, desk.helpdesk_id, desk.helpdesk_token)
+
+
+def fetch_token(client: httpx.Client | TestClient, identity: Identity) -> str:
+    response = client.post(
+        TOKEN_PATH, json={"app_id": identity.app_id, "app_secret": identity.app_secret}
+    )
+    body = response.json()
+    assert body["code"] == 0, body
+    return str(body["tenant_access_token"])
+
+
+def auth_headers(client: httpx.Client | TestClient, identity: Identity) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {fetch_token(client, identity)}",
+        "X-Lark-Helpdesk-Authorization": identity.helpdesk_header,
+    }
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "larkdesk.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def identity(store: SQLiteStore) -> Identity:
+    return provision(store)
+
+
+def make_client(store: SQLiteStore, rate_limit: str = "off") -> TestClient:
+    settings = Settings(db=store.path, rate_limit="off" if rate_limit == "off" else "feishu")
+    return TestClient(create_app(settings, store), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(store: SQLiteStore) -> Iterator[TestClient]:
+    """The app in-process, rate limit off (tests of the limiter ask for it explicitly)."""
+    with make_client(store) as test_client:
+        yield test_client
+
+
+# -- a real `larkdesk serve` on loopback ----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def larkdesk(*args: str, db: Path, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real `larkdesk` command line."""
+    return subprocess.run(
+        [sys.executable, "-m", "larkdesk", *args, "--db", str(db)],
+        capture_output=True, text=True, check=check, timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    db: Path
+    process: subprocess.Popen[str]
+
+
+def start_server(db: Path, *extra: str) -> LiveServer:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "larkdesk", "serve", "--db", str(db), "--port", str(port), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"larkdesk serve exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            httpx.get(base_url + "/", timeout=1)
+            return LiveServer(base_url, db, process)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("larkdesk serve did not start within 30 s")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
