@@ -34,18 +34,18 @@ _PRAGMAS = (
     "PRAGMA cache_size = -65536",
 )
 
-_UPSERT_TICKET = """
-INSERT INTO tickets (ticket_id, helpdesk_id, created_at, updated_at, ticket_type, channel,
-                     solve, score, status, guest_id, guest_name, closed_by_id, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (ticket_id) DO UPDATE SET
-    created_at = excluded.created_at, updated_at = excluded.updated_at,
-    ticket_type = excluded.ticket_type, channel = excluded.channel, solve = excluded.solve,
-    score = excluded.score, status = excluded.status, guest_id = excluded.guest_id,
-    guest_name = excluded.guest_name, closed_by_id = excluded.closed_by_id, body = excluded.body
-WHERE tickets.helpdesk_id = excluded.helpdesk_id
-RETURNING seq
-"""
+UPSERT_CHUNK = 500  # tickets looked up and written per statement batch
+
+_INSERT_TICKET = (
+    "INSERT INTO tickets (seq, ticket_id, helpdesk_id, created_at, updated_at, ticket_type,"
+    " channel, solve, score, status, guest_id, guest_name, closed_by_id, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_TICKET = (
+    "UPDATE tickets SET ticket_id = ?, helpdesk_id = ?, created_at = ?, updated_at = ?,"
+    " ticket_type = ?, channel = ?, solve = ?, score = ?, status = ?, guest_id = ?,"
+    " guest_name = ?, closed_by_id = ?, body = ? WHERE seq = ?"
+)
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -229,39 +229,10 @@ class SQLiteStore:
     def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:
         count = 0
         with self._transaction() as conn:
-            newest_before = conn.execute("SELECT coalesce(max(seq), 0) FROM tickets").fetchone()[0]
-            agents: list[tuple[str, int]] = []
-            tags: list[tuple[str, int]] = []
-            for r in records:
-                row = conn.execute(
-                    _UPSERT_TICKET,
-                    (
-                        r.ticket_id,
-                        r.helpdesk_id,
-                        r.created_at,
-                        r.updated_at,
-                        r.ticket_type,
-                        r.channel,
-                        r.solve,
-                        r.score,
-                        r.status,
-                        r.guest_id,
-                        r.guest_name,
-                        r.closed_by_id,
-                        r.body,
-                    ),
-                ).fetchone()
-                if row is None:
-                    raise ConflictError(f"ticket {r.ticket_id} belongs to another helpdesk")
-                seq = row[0]
-                if seq <= newest_before:  # replaced an existing ticket: drop its old links
-                    conn.execute("DELETE FROM ticket_agents WHERE seq = ?", (seq,))
-                    conn.execute("DELETE FROM ticket_tags WHERE seq = ?", (seq,))
-                agents.extend((agent_id, seq) for agent_id in r.agent_ids)
-                tags.extend((name, seq) for name in r.tag_names)
-                count += 1
-            conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
-            conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
+            next_seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()[0]
+            for chunk in _chunks(records, UPSERT_CHUNK):
+                next_seq = _upsert_chunk(conn, chunk, next_seq)
+                count += len(chunk)
         return count
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
@@ -284,6 +255,73 @@ class SQLiteStore:
             .fetchone()
         )
         return int(row[0])
+
+
+def _chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRecord]]:
+    """Batches of records, a later duplicate of a ticket_id replacing the earlier one."""
+    chunk: dict[str, TicketRecord] = {}
+    for record in records:
+        chunk[record.ticket_id] = record
+        if len(chunk) >= size:
+            yield list(chunk.values())
+            chunk = {}
+    if chunk:
+        yield list(chunk.values())
+
+
+def _columns(r: TicketRecord) -> tuple[object, ...]:
+    return (
+        r.ticket_id,
+        r.helpdesk_id,
+        r.created_at,
+        r.updated_at,
+        r.ticket_type,
+        r.channel,
+        r.solve,
+        r.score,
+        r.status,
+        r.guest_id,
+        r.guest_name,
+        r.closed_by_id,
+        r.body,
+    )
+
+
+def _upsert_chunk(conn: sqlite3.Connection, chunk: list[TicketRecord], next_seq: int) -> int:
+    """Insert new tickets with fresh seqs, update existing ones in place; return the next seq."""
+    marks = ", ".join("?" for _ in chunk)
+    existing = {
+        ticket_id: (seq, helpdesk_id)
+        for ticket_id, seq, helpdesk_id in conn.execute(
+            f"SELECT ticket_id, seq, helpdesk_id FROM tickets WHERE ticket_id IN ({marks})",
+            [r.ticket_id for r in chunk],
+        )
+    }
+    inserts: list[tuple[object, ...]] = []
+    updates: list[tuple[object, ...]] = []
+    links_of: list[tuple[int]] = []
+    agents: list[tuple[str, int]] = []
+    tags: list[tuple[str, int]] = []
+    for record in chunk:
+        found = existing.get(record.ticket_id)
+        if found is None:
+            seq, next_seq = next_seq, next_seq + 1
+            inserts.append((seq, *_columns(record)))
+        elif found[1] != record.helpdesk_id:
+            raise ConflictError(f"ticket {record.ticket_id} belongs to another helpdesk")
+        else:
+            seq = found[0]
+            updates.append((*_columns(record), seq))
+            links_of.append((seq,))
+        agents.extend((agent_id, seq) for agent_id in record.agent_ids)
+        tags.extend((name, seq) for name in record.tag_names)
+    conn.executemany(_INSERT_TICKET, inserts)
+    conn.executemany(_UPDATE_TICKET, updates)
+    conn.executemany("DELETE FROM ticket_agents WHERE seq = ?", links_of)
+    conn.executemany("DELETE FROM ticket_tags WHERE seq = ?", links_of)
+    conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
+    conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
+    return next_seq
 
 
 def _statements(script: str) -> Iterator[str]:

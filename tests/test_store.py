@@ -1,0 +1,111 @@
+"""The store contract: what every backend must do (run on each store larkdesk ships)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from larkdesk import admin
+from larkdesk.helpdesk.models import Ticket, TicketTag, TicketUser, to_record
+from larkdesk.store.base import ConflictError, IssuedToken, Store, TicketQuery
+from larkdesk.store.sqlite import SQLiteStore
+
+T0 = 1_700_000_000_000
+BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": lambda tmp: SQLiteStore(tmp / "s.db")}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    store = BACKENDS[request.param](tmp_path)
+    yield store
+    store.close()
+
+
+def desk(store: Store, tenant_key: str | None = None) -> str:
+    app = admin.create_app(store, "t", tenant_key=tenant_key)
+    return admin.create_helpdesk(store, app.app_id, "d").helpdesk_id
+
+
+def ticket(tid: str, at: int, agents: tuple[str, ...] = (), tags: tuple[str, ...] = ()) -> Ticket:
+    return Ticket(
+        ticket_id=tid, created_at=at, status=2,
+        agents=[TicketUser(id=a) for a in agents] or None,
+        tags=[TicketTag(id=t, name=t) for t in tags] or None,
+    )
+
+
+def test_empty_then_not(any_store: Store) -> None:
+    assert any_store.is_empty()
+    desk(any_store)
+    assert not any_store.is_empty()
+
+
+def test_upsert_replaces_the_ticket_and_its_links(any_store: Store) -> None:
+    hd = desk(any_store)
+    any_store.upsert_tickets([to_record(ticket("1", T0, ("ou_a",), ("x",)), hd)])
+    any_store.upsert_tickets([to_record(ticket("1", T0 + 5, ("ou_b",), ("y",)), hd)])
+    assert any_store.count_tickets(hd) == 1
+    assert any_store.list_tickets(hd, TicketQuery(agent_id="ou_a")).total == 0
+    assert any_store.list_tickets(hd, TicketQuery(agent_id="ou_b")).total == 1
+    assert any_store.list_tickets(hd, TicketQuery(tags=("x",))).total == 0
+    page = any_store.list_tickets(hd, TicketQuery(tags=("y",)))
+    assert page.total == 1 and b'"created_at":%d' % (T0 + 5) in page.tickets[0]
+
+
+def test_a_ticket_of_another_helpdesk_is_refused_and_the_batch_rolled_back(any_store: Store) -> None:
+    first, second = desk(any_store), desk(any_store)
+    any_store.upsert_tickets([to_record(ticket("1", T0), first)])
+    with pytest.raises(ConflictError):
+        any_store.upsert_tickets([to_record(ticket("2", T0), second), to_record(ticket("1", T0), second)])
+    assert any_store.count_tickets(second) == 0
+    assert any_store.count_tickets(first) == 1
+
+
+def test_a_failing_batch_writes_nothing(any_store: Store) -> None:
+    hd = desk(any_store)
+
+    def records() -> Iterator[object]:
+        yield to_record(ticket("1", T0), hd)
+        raise ValueError("bad line")
+
+    with pytest.raises(ValueError):
+        any_store.upsert_tickets(records())  # type: ignore[arg-type]
+    assert any_store.count_tickets(hd) == 0
+
+
+def test_paging_past_the_end_keeps_the_total(any_store: Store) -> None:
+    hd = desk(any_store)
+    any_store.upsert_tickets(to_record(ticket(str(i), T0 + i), hd) for i in range(5))
+    page = any_store.list_tickets(hd, TicketQuery(page=3, page_size=2))
+    assert page.total == 5 and len(page.tickets) == 1
+    assert any_store.list_tickets(hd, TicketQuery(page=4, page_size=2)).tickets == ()
+
+
+def test_tokens_are_found_by_hash_and_purged_after_expiry(any_store: Store) -> None:
+    any_store.save_token(IssuedToken("h1", "cli_x", "tenant", 1000))
+    any_store.save_token(IssuedToken("h2", "cli_x", "tenant", 3000))
+    assert any_store.find_token("h1") == IssuedToken("h1", "cli_x", "tenant", 1000)
+    assert any_store.purge_tokens(2000) == 1
+    assert any_store.find_token("h1") is None and any_store.find_token("h2") is not None
+
+
+def test_sqlite_migrations_are_versioned_and_reopening_keeps_data(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "m.db")
+    hd = desk(store)
+    store.upsert_tickets([to_record(ticket("1", T0), hd)])
+    version = store.schema_version()
+    store.close()
+    reopened = SQLiteStore(tmp_path / "m.db")
+    assert reopened.migrate() == []  # nothing left to apply
+    assert reopened.schema_version() == version >= 1
+    assert reopened.count_tickets(hd) == 1
+    reopened.close()
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "w.db")
+    mode = store._writer.execute("PRAGMA journal_mode").fetchone()[0]
+    store.close()
+    assert mode == "wal"
