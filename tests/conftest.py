@@ -40,11 +40,17 @@ class Identity:
         return encode_helpdesk_header(self.helpdesk_id, self.helpdesk_token)
 
 
-def provision(store: SQLiteStore, name: str = "test", scopes: tuple[str, ...] = ("helpdesk:all",),
-              tenant_key: str | None = None) -> Identity:
+def provision(
+    store: SQLiteStore,
+    name: str = "test",
+    scopes: tuple[str, ...] = ("helpdesk:all",),
+    tenant_key: str | None = None,
+) -> Identity:
     app = admin.create_app(store, name, tenant_key=tenant_key, scopes=scopes)
     desk = admin.create_helpdesk(store, app.app_id, f"{name} desk")
-    return Identity(app.app_id, app.app_secret, app.tenant_key, desk.helpdesk_id, desk.helpdesk_token)
+    return Identity(
+        app.app_id, app.app_secret, app.tenant_key, desk.helpdesk_id, desk.helpdesk_token
+    )
 
 
 def fetch_token(client: httpx.Client | TestClient, identity: Identity) -> str:
@@ -96,11 +102,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def larkdesk(*args: str, db: Path, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def larkdesk(
+    *args: str, db: Path, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real `larkdesk` command line."""
     return subprocess.run(
         [sys.executable, "-m", "larkdesk", *args, "--db", str(db)],
-        capture_output=True, text=True, check=check, timeout=timeout,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
 
@@ -116,13 +127,17 @@ def start_server(db: Path, *extra: str) -> LiveServer:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "larkdesk", "serve", "--db", str(db), "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"larkdesk serve exited: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(
+                f"larkdesk serve exited: {process.stdout.read() if process.stdout else ''}"
+            )
         try:
             httpx.get(base_url + "/", timeout=1)
             return LiveServer(base_url, db, process)

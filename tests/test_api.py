@@ -14,7 +14,15 @@ from larkdesk.helpdesk.service import HelpdeskService
 from larkdesk.store.base import IssuedToken
 from larkdesk.store.sqlite import SQLiteStore
 
-from .conftest import LIST_PATH, TOKEN_PATH, Identity, auth_headers, fetch_token, make_client, provision
+from .conftest import (
+    LIST_PATH,
+    TOKEN_PATH,
+    Identity,
+    auth_headers,
+    fetch_token,
+    make_client,
+    provision,
+)
 
 T0 = 1_700_000_000_000
 
@@ -27,38 +35,78 @@ def sample_tickets() -> list[Ticket]:
     """Eight tickets with known filter values; 3 and 4 share created_at (a tie)."""
     rows: list[dict[str, Any]] = [
         dict(status=1, ticket_type=1, channel=9, guest=user("ou_g1", "张伟"), tags=["VPN"]),
-        dict(status=2, ticket_type=2, channel=2, solve=1, guest=user("ou_g2", "Emily Chen"),
-             agents=["ou_a1"], tags=["VPN", "Billing"]),
-        dict(status=50, ticket_type=1, channel=9, solve=2, score=3, guest=user("ou_g1", "张伟"),
-             updated=T0 + 10_000_000),
-        dict(status=51, ticket_type=2, channel=14, solve=2, score=1, guest=user("ou_g3", "emily stone"),
-             agents=["ou_a1", "ou_a2"], closed_by="ou_a2", tags=["账号问题"]),
-        dict(status=52, ticket_type=2, channel=13, solve=1, score=2, guest=user("ou_g2", "Emily Chen"),
-             agents=["ou_a2"], closed_by="ou_g2"),
-        dict(status=3, ticket_type=2, channel=0, guest=user("ou_g4", "Wang Fang"), agents=["ou_a3"]),
-        dict(status=4, ticket_type=2, channel=9, guest=user("ou_g4", "Wang Fang"), tags=["Billing"]),
+        dict(
+            status=2,
+            ticket_type=2,
+            channel=2,
+            solve=1,
+            guest=user("ou_g2", "Emily Chen"),
+            agents=["ou_a1"],
+            tags=["VPN", "Billing"],
+        ),
+        dict(
+            status=50,
+            ticket_type=1,
+            channel=9,
+            solve=2,
+            score=3,
+            guest=user("ou_g1", "张伟"),
+            updated=T0 + 10_000_000,
+        ),
+        dict(
+            status=51,
+            ticket_type=2,
+            channel=14,
+            solve=2,
+            score=1,
+            guest=user("ou_g3", "emily stone"),
+            agents=["ou_a1", "ou_a2"],
+            closed_by="ou_a2",
+            tags=["账号问题"],
+        ),
+        dict(
+            status=52,
+            ticket_type=2,
+            channel=13,
+            solve=1,
+            score=2,
+            guest=user("ou_g2", "Emily Chen"),
+            agents=["ou_a2"],
+            closed_by="ou_g2",
+        ),
+        dict(
+            status=3, ticket_type=2, channel=0, guest=user("ou_g4", "Wang Fang"), agents=["ou_a3"]
+        ),
+        dict(
+            status=4, ticket_type=2, channel=9, guest=user("ou_g4", "Wang Fang"), tags=["Billing"]
+        ),
         dict(status=5, ticket_type=1, channel=2, guest=user("ou_g5", "李娜")),
     ]
     created = [T0, T0 + 1000, T0 + 2000, T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000, T0 + 6000]
     tickets = []
     for i, (row, at) in enumerate(zip(rows, created, strict=True)):
-        tickets.append(Ticket(
-            ticket_id=str(7_000_000_000_000_000_000 + i),
-            created_at=at,
-            updated_at=row.get("updated", at + 60_000),
-            status=row["status"],
-            ticket_type=row["ticket_type"],
-            channel=row["channel"],
-            solve=row.get("solve"),
-            score=row.get("score"),
-            guest=row["guest"],
-            agents=[user(a) for a in row.get("agents", [])] or None,
-            closed_by=user(row["closed_by"]) if "closed_by" in row else None,
-            agent_entry_time=at + 5000 if row.get("agents") else None,
-            closed_at=at + 50_000 if row["status"] >= 50 else None,
-            tags=[TicketTag(id=str(hash(t) % 1000), name=t) for t in row.get("tags", [])] or None,
-            comments=Comments(content="note", id=1, user_id=7262656095919128578) if i == 0 else None,
-        ))
+        tickets.append(
+            Ticket(
+                ticket_id=str(7_000_000_000_000_000_000 + i),
+                created_at=at,
+                updated_at=row.get("updated", at + 60_000),
+                status=row["status"],
+                ticket_type=row["ticket_type"],
+                channel=row["channel"],
+                solve=row.get("solve"),
+                score=row.get("score"),
+                guest=row["guest"],
+                agents=[user(a) for a in row.get("agents", [])] or None,
+                closed_by=user(row["closed_by"]) if "closed_by" in row else None,
+                agent_entry_time=at + 5000 if row.get("agents") else None,
+                closed_at=at + 50_000 if row["status"] >= 50 else None,
+                tags=[TicketTag(id=str(hash(t) % 1000), name=t) for t in row.get("tags", [])]
+                or None,
+                comments=Comments(content="note", id=1, user_id=7262656095919128578)
+                if i == 0
+                else None,
+            )
+        )
     return tickets
 
 
@@ -95,15 +143,19 @@ def assert_error(response: Any, status: int, code: int, *words: str) -> dict[str
 
 def test_tenant_token_shape_and_expiry(client: TestClient, identity: Identity) -> None:
     for path in (TOKEN_PATH, TOKEN_PATH + "/"):
-        body = client.post(path, json={"app_id": identity.app_id, "app_secret": identity.app_secret}).json()
+        body = client.post(
+            path, json={"app_id": identity.app_id, "app_secret": identity.app_secret}
+        ).json()
         assert set(body) == {"code", "msg", "tenant_access_token", "expire"}
         assert (body["code"], body["msg"], body["expire"]) == (0, "ok", 7200)
         assert body["tenant_access_token"].startswith("t-")
 
 
 def test_app_token_endpoint(client: TestClient, identity: Identity) -> None:
-    response = client.post("/open-apis/auth/v3/app_access_token/internal",
-                           json={"app_id": identity.app_id, "app_secret": identity.app_secret})
+    response = client.post(
+        "/open-apis/auth/v3/app_access_token/internal",
+        json={"app_id": identity.app_id, "app_secret": identity.app_secret},
+    )
     body = response.json()
     assert body["code"] == 0 and body["expire"] == 7200 and body["app_access_token"]
 
@@ -131,15 +183,23 @@ def test_token_failures_are_http_200_with_feishu_codes(
 
 def test_wrong_secret_is_10014(client: TestClient, identity: Identity) -> None:
     response = client.post(TOKEN_PATH, json={"app_id": identity.app_id, "app_secret": "y" * 32})
-    assert (response.status_code, response.json()) == (200, {"code": 10014, "msg": "app secret invalid"})
+    assert (response.status_code, response.json()) == (
+        200,
+        {"code": 10014, "msg": "app secret invalid"},
+    )
 
 
 def test_a_new_token_does_not_invalidate_the_old(client: TestClient, seeded: Identity) -> None:
     first, second = fetch_token(client, seeded), fetch_token(client, seeded)
     assert first != second
     for token in (first, second):
-        response = client.get(LIST_PATH, headers={
-            "Authorization": f"Bearer {token}", "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header})
+        response = client.get(
+            LIST_PATH,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header,
+            },
+        )
         assert response.json()["code"] == 0
 
 
@@ -161,38 +221,58 @@ def test_missing_or_malformed_authorization(client: TestClient, seeded: Identity
     assert_error(client.get(LIST_PATH, headers={**hd, "Authorization": "Bearer "}), 400, 99991661)
 
 
-def test_unknown_and_expired_tokens(client: TestClient, store: SQLiteStore, seeded: Identity) -> None:
+def test_unknown_and_expired_tokens(
+    client: TestClient, store: SQLiteStore, seeded: Identity
+) -> None:
     hd = {"X-Lark-Helpdesk-Authorization": seeded.helpdesk_header}
     response = client.get(LIST_PATH, headers={**hd, "Authorization": "Bearer t-nope"})
     assert_error(response, 400, 99991663, "Invalid access token")
     expired = "t-" + "e" * 40
-    store.save_token(IssuedToken(hash_secret(expired), seeded.app_id, "tenant",
-                                 int(time.time() * 1000) - 1))
+    store.save_token(
+        IssuedToken(hash_secret(expired), seeded.app_id, "tenant", int(time.time() * 1000) - 1)
+    )
     response = client.get(LIST_PATH, headers={**hd, "Authorization": f"Bearer {expired}"})
     assert_error(response, 400, 99991663)
 
 
 def test_scopes(client: TestClient, store: SQLiteStore, seeded: Identity) -> None:
-    other = provision(store, "no-scope", scopes=("contact:user.base:readonly",),
-                      tenant_key=seeded.tenant_key)
-    response = client.get(LIST_PATH, headers={
-        "Authorization": f"Bearer {fetch_token(client, other)}",
-        "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header})
+    other = provision(
+        store, "no-scope", scopes=("contact:user.base:readonly",), tenant_key=seeded.tenant_key
+    )
+    response = client.get(
+        LIST_PATH,
+        headers={
+            "Authorization": f"Bearer {fetch_token(client, other)}",
+            "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header,
+        },
+    )
     assert_error(response, 400, 99991672, "helpdesk:all:readonly", "helpdesk:all")
-    reader = provision(store, "reader", scopes=("helpdesk:all:readonly",), tenant_key=seeded.tenant_key)
-    response = client.get(LIST_PATH, headers={
-        "Authorization": f"Bearer {fetch_token(client, reader)}",
-        "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header})
+    reader = provision(
+        store, "reader", scopes=("helpdesk:all:readonly",), tenant_key=seeded.tenant_key
+    )
+    response = client.get(
+        LIST_PATH,
+        headers={
+            "Authorization": f"Bearer {fetch_token(client, reader)}",
+            "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header,
+        },
+    )
     assert response.json()["data"]["total"] == 8
 
 
 @pytest.mark.parametrize(
     "helpdesk_header",
-    [None, "", "!!!not base64!!!", "bm9jb2xvbg==",  # "nocolon"
-     "OnRva2Vu"],  # ":token"
+    [
+        None,
+        "",
+        "!!!not base64!!!",
+        "bm9jb2xvbg==",  # "nocolon"
+        "OnRva2Vu",
+    ],  # ":token"
 )
-def test_garbled_helpdesk_header_is_401(client: TestClient, seeded: Identity,
-                                        helpdesk_header: str | None) -> None:
+def test_garbled_helpdesk_header_is_401(
+    client: TestClient, seeded: Identity, helpdesk_header: str | None
+) -> None:
     headers = {"Authorization": f"Bearer {fetch_token(client, seeded)}"}
     if helpdesk_header is not None:
         headers["X-Lark-Helpdesk-Authorization"] = helpdesk_header
@@ -204,20 +284,30 @@ def test_wrong_helpdesk_token_or_foreign_tenant_is_401(
 ) -> None:
     token = fetch_token(client, seeded)
     wrong = encode_helpdesk_header(seeded.helpdesk_id, "ht-wrong")
-    response = client.get(LIST_PATH, headers={"Authorization": f"Bearer {token}",
-                                              "X-Lark-Helpdesk-Authorization": wrong})
+    response = client.get(
+        LIST_PATH,
+        headers={"Authorization": f"Bearer {token}", "X-Lark-Helpdesk-Authorization": wrong},
+    )
     assert_error(response, 401, 154001)
     stranger = provision(store, "stranger")  # another tenant
-    response = client.get(LIST_PATH, headers={
-        "Authorization": f"Bearer {fetch_token(client, stranger)}",
-        "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header})
+    response = client.get(
+        LIST_PATH,
+        headers={
+            "Authorization": f"Bearer {fetch_token(client, stranger)}",
+            "X-Lark-Helpdesk-Authorization": seeded.helpdesk_header,
+        },
+    )
     assert_error(response, 401, 154001)
 
 
 def test_node_sdk_bearer_form_of_the_helpdesk_header(client: TestClient, seeded: Identity) -> None:
-    response = client.get(LIST_PATH, headers={
-        "Authorization": f"Bearer {fetch_token(client, seeded)}",
-        "X-Lark-Helpdesk-Authorization": f"Bearer {seeded.helpdesk_header}"})
+    response = client.get(
+        LIST_PATH,
+        headers={
+            "Authorization": f"Bearer {fetch_token(client, seeded)}",
+            "X-Lark-Helpdesk-Authorization": f"Bearer {seeded.helpdesk_header}",
+        },
+    )
     assert response.json()["data"]["total"] == 8
 
 
@@ -230,10 +320,14 @@ def test_helpdesks_are_isolated(client: TestClient, store: SQLiteStore, seeded: 
     assert len(seen) == 8
 
 
-def test_unknown_paths_and_methods_are_plain_404(client: TestClient, headers: dict[str, str]) -> None:
-    for response in (client.get("/open-apis/helpdesk/v1/nothing", headers=headers),
-                     client.delete(LIST_PATH, headers=headers),
-                     client.get(TOKEN_PATH)):
+def test_unknown_paths_and_methods_are_plain_404(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    for response in (
+        client.get("/open-apis/helpdesk/v1/nothing", headers=headers),
+        client.delete(LIST_PATH, headers=headers),
+        client.get(TOKEN_PATH),
+    ):
         assert response.status_code == 404 and response.text == "404 page not found"
         assert response.headers["x-tt-logid"]
 
@@ -263,7 +357,9 @@ def test_rate_limit_is_on_by_default(store: SQLiteStore, seeded: Identity) -> No
 # -- the list itself --------------------------------------------------------------
 
 
-def test_order_is_newest_first_ties_by_ticket_id_desc(client: TestClient, headers: dict[str, str]) -> None:
+def test_order_is_newest_first_ties_by_ticket_id_desc(
+    client: TestClient, headers: dict[str, str]
+) -> None:
     assert ids(client, headers) == [7, 6, 5, 4, 3, 2, 1, 0]
 
 
@@ -307,7 +403,9 @@ def test_pages_are_stable_and_complete(client: TestClient, headers: dict[str, st
         ("guest_name=emily&solved=1&tags=VPN", [1]),
     ],
 )
-def test_filters(client: TestClient, headers: dict[str, str], query: str, expected: list[int]) -> None:
+def test_filters(
+    client: TestClient, headers: dict[str, str], query: str, expected: list[int]
+) -> None:
     assert ids(client, headers, query) == expected
     body = client.get(f"{LIST_PATH}?{query}&page_size=1", headers=headers).json()
     assert body["data"]["total"] == len(expected)
@@ -328,9 +426,18 @@ def test_ticket_fields_and_types(client: TestClient, headers: dict[str, str]) ->
         assert None not in ticket.values()
 
 
-def test_bad_query_is_400_154000_naming_the_parameter(client: TestClient, headers: dict[str, str]) -> None:
-    assert_error(client.get(f"{LIST_PATH}?page_size=500", headers=headers), 400, 154000, "page_size")
-    assert_error(client.get(f"{LIST_PATH}?page=51&page_size=200", headers=headers), 400, 154000,
-                 "narrow")
-    assert_error(client.get(f"{LIST_PATH}?create_time_start=1", headers=headers), 400, 154000,
-                 "create_time_end")
+def test_bad_query_is_400_154000_naming_the_parameter(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    assert_error(
+        client.get(f"{LIST_PATH}?page_size=500", headers=headers), 400, 154000, "page_size"
+    )
+    assert_error(
+        client.get(f"{LIST_PATH}?page=51&page_size=200", headers=headers), 400, 154000, "narrow"
+    )
+    assert_error(
+        client.get(f"{LIST_PATH}?create_time_start=1", headers=headers),
+        400,
+        154000,
+        "create_time_end",
+    )

@@ -26,7 +26,7 @@ def commands(group: click.Group, prefix: str = "larkdesk") -> list[tuple[str, cl
     return found
 
 
-@pytest.mark.parametrize(("path", "command"), commands(main), ids=lambda v: str(v))
+@pytest.mark.parametrize(("path", "command"), commands(main), ids=str)
 def test_every_command_and_option_is_in_the_readme(path: str, command: click.Command) -> None:
     assert f"`{path}" in README, f"{path} is not documented in README.md"
     row = next(line for line in README.splitlines() if f"`{path}" in line)

@@ -50,7 +50,11 @@ def test_a_bot_ticket_has_no_agent_durations_and_absent_fields_are_left_out() ->
     bot = derive(Ticket(ticket_id="1", created_at=T0, status=50, ticket_type=1))
     wire = msgspec.json.decode(msgspec.json.encode(bot))
     assert wire == {
-        "ticket_id": "1", "ticket_type": 1, "status": 50, "created_at": T0, "updated_at": -1,
+        "ticket_id": "1",
+        "ticket_type": 1,
+        "status": 50,
+        "created_at": T0,
+        "updated_at": -1,
     }
 
 

@@ -45,8 +45,13 @@ def test_every_filter_is_read() -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["status_list=1&status_list=2&status_list=50", "status_list[]=1&status_list[]=2&status_list[]=50",
-     "status_list=1,2,50", "status_list=1, 2&status_list[]=50", "status_list=1,2,50,2"],
+    [
+        "status_list=1&status_list=2&status_list=50",
+        "status_list[]=1&status_list[]=2&status_list[]=50",
+        "status_list=1,2,50",
+        "status_list=1, 2&status_list[]=50",
+        "status_list=1,2,50,2",
+    ],
 )
 def test_three_array_encodings_mean_the_same(query: str) -> None:
     assert parse(query).statuses == (1, 2, 50)

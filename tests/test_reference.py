@@ -22,13 +22,16 @@ COMBINATIONS = 400
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str], list[Ticket]]]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, dict[str, str], list[Ticket]]]:
     store = SQLiteStore(tmp_path_factory.mktemp("reference") / "ref.db")
     creds = demo.seed_demo(store, tickets=COUNT, seed=SEED)
     people = demo.demo_world(SEED, creds.tenant_key)
     tickets = [derive(t) for t in demo.generate_tickets(SEED, creds.helpdesk_id, people, COUNT)]
-    identity = Identity(creds.app_id, creds.app_secret, creds.tenant_key, creds.helpdesk_id,
-                        creds.helpdesk_token)
+    identity = Identity(
+        creds.app_id, creds.app_secret, creds.tenant_key, creds.helpdesk_id, creds.helpdesk_token
+    )
     with make_client(store) as client:
         yield client, auth_headers(client, identity), tickets
     store.close()
@@ -49,15 +52,23 @@ def random_query(rng: random.Random, tickets: list[Ticket]) -> dict[str, Any]:
         "status_list": sorted({t.status, other.status} if rng.random() < 0.5 else {t.status}),
         "guest_name": _substring(rng, t.guest.name if t.guest and t.guest.name else "x"),
         "guest_id": t.guest.id if t.guest else "ou_nobody",
-        "tags": [tag.name for tag in (t.tags or [])][:2] + ([rng.choice(other.tags).name] if other.tags else []),
+        "tags": [tag.name for tag in (t.tags or [])][:2]
+        + ([rng.choice(other.tags).name] if other.tags else []),
     }
     choices = {k: v for k, v in choices.items() if v not in (None, [])}
-    query = {k: choices[k] for k in rng.sample(sorted(choices), k=rng.randint(1, 3)) if k != "ticket_id" or rng.random() < 0.2}
+    query = {
+        k: choices[k]
+        for k in rng.sample(sorted(choices), k=rng.randint(1, 3))
+        if k != "ticket_id" or rng.random() < 0.2
+    }
     if rng.random() < 0.4:
         a, b = sorted((t.created_at, other.created_at))
         query["create_time_start"], query["create_time_end"] = a, b
     if rng.random() < 0.3 and t.updated_at > 0:
-        query["update_time_start"], query["update_time_end"] = t.updated_at - 10**9, t.updated_at + 10**9
+        query["update_time_start"], query["update_time_end"] = (
+            t.updated_at - 10**9,
+            t.updated_at + 10**9,
+        )
     query["page_size"] = rng.choice([1, 5, 20, 200])
     query["page"] = rng.randint(1, 3)
     return query
@@ -65,7 +76,7 @@ def random_query(rng: random.Random, tickets: list[Ticket]) -> dict[str, Any]:
 
 def _substring(rng: random.Random, name: str) -> str:
     start = rng.randrange(max(1, len(name) - 1))
-    piece = name[start:start + 2]
+    piece = name[start : start + 2]
     return piece.upper() if rng.random() < 0.3 else piece
 
 
@@ -74,19 +85,28 @@ def reference(tickets: list[Ticket], q: dict[str, Any]) -> list[Ticket]:
         checks = [
             "ticket_id" not in q or t.ticket_id == q["ticket_id"],
             "agent_id" not in q or any(a.id == q["agent_id"] for a in t.agents or []),
-            "closed_by_id" not in q or (t.closed_by is not None and t.closed_by.id == q["closed_by_id"]),
+            "closed_by_id" not in q
+            or (t.closed_by is not None and t.closed_by.id == q["closed_by_id"]),
             "type" not in q or t.ticket_type == q["type"],
             "channel" not in q or t.channel == q["channel"],
             "solved" not in q or t.solve == q["solved"],
             "score" not in q or t.score == q["score"],
             "status_list" not in q or t.status in q["status_list"],
-            "guest_name" not in q or (t.guest is not None and t.guest.name is not None
-                                       and q["guest_name"].casefold() in t.guest.name.casefold()),
+            "guest_name" not in q
+            or (
+                t.guest is not None
+                and t.guest.name is not None
+                and q["guest_name"].casefold() in t.guest.name.casefold()
+            ),
             "guest_id" not in q or (t.guest is not None and t.guest.id == q["guest_id"]),
             "tags" not in q or any(tag.name in q["tags"] for tag in t.tags or []),
-            "create_time_start" not in q or q["create_time_start"] <= t.created_at <= q["create_time_end"],
-            "update_time_start" not in q or (t.updated_at is not None
-                                              and q["update_time_start"] <= t.updated_at <= q["update_time_end"]),
+            "create_time_start" not in q
+            or q["create_time_start"] <= t.created_at <= q["create_time_end"],
+            "update_time_start" not in q
+            or (
+                t.updated_at is not None
+                and q["update_time_start"] <= t.updated_at <= q["update_time_end"]
+            ),
         ]
         return all(checks)
 
@@ -107,7 +127,7 @@ def test_random_filter_combinations_match_the_reference(
         assert body["code"] == 0, (query, body)
         assert body["data"]["total"] == len(expected), query
         start = (query["page"] - 1) * query["page_size"]
-        want = [t.ticket_id for t in expected[start:start + query["page_size"]]]
+        want = [t.ticket_id for t in expected[start : start + query["page_size"]]]
         assert [t["ticket_id"] for t in body["data"]["tickets"]] == want, query
         nonempty += bool(want)
     assert nonempty > COMBINATIONS // 4  # the combinations really exercised matches
@@ -120,10 +140,14 @@ def test_every_ticket_is_served_exactly_as_derived(
     by_id = {t.ticket_id: t for t in tickets}
     served = []
     for page in range(1, COUNT // 200 + 2):
-        served += client.get(f"{LIST_PATH}?page={page}&page_size=200", headers=headers).json()["data"]["tickets"]
+        served += client.get(f"{LIST_PATH}?page={page}&page_size=200", headers=headers).json()[
+            "data"
+        ]["tickets"]
     assert len(served) == COUNT == len({t["ticket_id"] for t in served})
     import msgspec
 
     for wire in served:
         mine = by_id[wire["ticket_id"]]
-        assert wire == msgspec.json.decode(msgspec.json.encode(mine)) | {"helpdesk_id": wire["helpdesk_id"]}
+        assert wire == msgspec.json.decode(msgspec.json.encode(mine)) | {
+            "helpdesk_id": wire["helpdesk_id"]
+        }

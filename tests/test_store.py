@@ -30,7 +30,9 @@ def desk(store: Store, tenant_key: str | None = None) -> str:
 
 def ticket(tid: str, at: int, agents: tuple[str, ...] = (), tags: tuple[str, ...] = ()) -> Ticket:
     return Ticket(
-        ticket_id=tid, created_at=at, status=2,
+        ticket_id=tid,
+        created_at=at,
+        status=2,
         agents=[TicketUser(id=a) for a in agents] or None,
         tags=[TicketTag(id=t, name=t) for t in tags] or None,
     )
@@ -54,11 +56,15 @@ def test_upsert_replaces_the_ticket_and_its_links(any_store: Store) -> None:
     assert page.total == 1 and b'"created_at":%d' % (T0 + 5) in page.tickets[0]
 
 
-def test_a_ticket_of_another_helpdesk_is_refused_and_the_batch_rolled_back(any_store: Store) -> None:
+def test_a_ticket_of_another_helpdesk_is_refused_and_the_batch_rolled_back(
+    any_store: Store,
+) -> None:
     first, second = desk(any_store), desk(any_store)
     any_store.upsert_tickets([to_record(ticket("1", T0), first)])
     with pytest.raises(ConflictError):
-        any_store.upsert_tickets([to_record(ticket("2", T0), second), to_record(ticket("1", T0), second)])
+        any_store.upsert_tickets(
+            [to_record(ticket("2", T0), second), to_record(ticket("1", T0), second)]
+        )
     assert any_store.count_tickets(second) == 0
     assert any_store.count_tickets(first) == 1
 

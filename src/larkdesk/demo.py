@@ -29,6 +29,7 @@ from .store.base import Store, User
 
 DEMO_END_MS = calendar.timegm((2026, 10, 31, 16, 0, 0)) * 1000  # 2026-11-01T00:00+08:00
 SPAN_MS = 730 * 24 * 3600 * 1000  # two years
+LEAD_MS = 4 * 3600 * 1000  # room after the last creation for agents to answer and close
 BATCH = 10_000
 AGENTS = 200
 GUESTS = 5000
@@ -276,7 +277,7 @@ class _Generator:
 
     def _close(self, ticket: Ticket, last: int) -> int:
         rand, randint = self.rng.random, self.rng.randint
-        closed_at = min(last + randint(0, 3_600_000), self.end_ms)
+        closed_at = last + randint(0, 3_600_000)
         ticket.closed_at = closed_at
         ticket.solve = 2 if rand() < 0.75 else 1
         if ticket.status == 51 and ticket.agents:
@@ -315,7 +316,7 @@ def generate_tickets(
     created = start
     for i in range(count):
         if i == 0 or rand() >= 0.03:  # 3% share the previous ticket's millisecond
-            created = start + int(SPAN_MS * rand() ** 0.7)  # busier towards the end
+            created = start + int((SPAN_MS - LEAD_MS) * rand() ** 0.7)  # busier towards the end
         yield generator.ticket(i, created)
 
 
