@@ -38,13 +38,17 @@ UPSERT_CHUNK = 500  # tickets looked up and written per statement batch
 
 _INSERT_TICKET = (
     "INSERT INTO tickets (seq, ticket_id, helpdesk_id, created_at, updated_at, ticket_type,"
-    " channel, solve, score, status, guest_id, guest_name, closed_by_id, body)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " channel, solve, score, status, guest_id, guest_name, closed_by_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_TICKET = (
     "UPDATE tickets SET ticket_id = ?, helpdesk_id = ?, created_at = ?, updated_at = ?,"
     " ticket_type = ?, channel = ?, solve = ?, score = ?, status = ?, guest_id = ?,"
-    " guest_name = ?, closed_by_id = ?, body = ? WHERE seq = ?"
+    " guest_name = ?, closed_by_id = ? WHERE seq = ?"
+)
+_COUNT_NEW = (
+    "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"
+    " DO UPDATE SET tickets = tickets + excluded.tickets"
 )
 
 
@@ -238,23 +242,35 @@ class SQLiteStore:
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         where, params = where_clause(helpdesk_id, query, SQLITE)
         conn = self._reader()
-        total = conn.execute(f"SELECT count(*) FROM tickets {where}", params).fetchone()[0]
+        if len(params) == 1:  # no filter but the helpdesk: the kept count
+            total = self.count_tickets(helpdesk_id)
+        else:
+            total = conn.execute(f"SELECT count(*) FROM tickets {where}", params).fetchone()[0]
         if query.offset >= total:
             return TicketPage(total=total)
-        rows = conn.execute(
-            f"SELECT body FROM tickets {where} ORDER BY created_at DESC, ticket_id DESC "
-            "LIMIT ? OFFSET ?",
-            [*params, query.page_size, query.offset],
-        ).fetchall()
-        return TicketPage(total=total, tickets=[row[0] for row in rows])
+        seqs = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT seq FROM tickets {where} ORDER BY created_at DESC, ticket_id DESC "
+                "LIMIT ? OFFSET ?",
+                [*params, query.page_size, query.offset],
+            )
+        ]
+        marks = ", ".join("?" for _ in seqs)
+        bodies = dict(
+            conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
+        )
+        return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
 
     def count_tickets(self, helpdesk_id: str) -> int:
         row = (
             self._reader()
-            .execute("SELECT count(*) FROM tickets WHERE helpdesk_id = ?", (helpdesk_id,))
+            .execute(
+                "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = ?", (helpdesk_id,)
+            )
             .fetchone()
         )
-        return int(row[0])
+        return int(row[0]) if row else 0
 
 
 def _chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRecord]]:
@@ -283,7 +299,6 @@ def _columns(r: TicketRecord) -> tuple[object, ...]:
         r.guest_id,
         r.guest_name,
         r.closed_by_id,
-        r.body,
     )
 
 
@@ -300,6 +315,8 @@ def _upsert_chunk(conn: sqlite3.Connection, chunk: list[TicketRecord], next_seq:
     inserts: list[tuple[object, ...]] = []
     updates: list[tuple[object, ...]] = []
     links_of: list[tuple[int]] = []
+    bodies: list[tuple[int, bytes]] = []
+    new_per_helpdesk: dict[str, int] = {}
     agents: list[tuple[str, int]] = []
     tags: list[tuple[str, int]] = []
     for record in chunk:
@@ -307,15 +324,19 @@ def _upsert_chunk(conn: sqlite3.Connection, chunk: list[TicketRecord], next_seq:
         if found is None:
             seq, next_seq = next_seq, next_seq + 1
             inserts.append((seq, *_columns(record)))
+            new_per_helpdesk[record.helpdesk_id] = new_per_helpdesk.get(record.helpdesk_id, 0) + 1
         elif found[1] != record.helpdesk_id:
             raise ConflictError(f"ticket {record.ticket_id} belongs to another helpdesk")
         else:
             seq = found[0]
             updates.append((*_columns(record), seq))
             links_of.append((seq,))
+        bodies.append((seq, record.body))
         agents.extend((agent_id, seq) for agent_id in record.agent_ids)
         tags.extend((name, seq) for name in record.tag_names)
     conn.executemany(_INSERT_TICKET, inserts)
+    conn.executemany("INSERT OR REPLACE INTO ticket_bodies VALUES (?, ?)", bodies)
+    conn.executemany(_COUNT_NEW, new_per_helpdesk.items())
     conn.executemany(_UPDATE_TICKET, updates)
     conn.executemany("DELETE FROM ticket_agents WHERE seq = ?", links_of)
     conn.executemany("DELETE FROM ticket_tags WHERE seq = ?", links_of)

@@ -23,4 +23,7 @@ def load_migrations(backend: str) -> list[Migration]:
             found.append(
                 Migration(int(number), rest.removesuffix(".sql"), entry.read_text("utf-8"))
             )
+    versions = [m.version for m in found]
+    if len(versions) != len(set(versions)):
+        raise RuntimeError(f"two {backend} migrations share a version number: {sorted(versions)}")
     return sorted(found, key=lambda m: m.version)

@@ -39,7 +39,8 @@ CREATE TABLE access_tokens (
 );
 CREATE INDEX access_tokens_expiry ON access_tokens (expires_at_ms);
 
--- One row per ticket: the filter columns and the wire JSON ready to send.
+-- One narrow row per ticket: the filter and order columns. Filters scan these rows or
+-- their indexes; the wire JSON lives apart (ticket_bodies) and is read for one page only.
 CREATE TABLE tickets (
     seq          INTEGER PRIMARY KEY,
     ticket_id    TEXT NOT NULL UNIQUE,
@@ -53,8 +54,19 @@ CREATE TABLE tickets (
     status       INTEGER,
     guest_id     TEXT,
     guest_name   TEXT,  -- casefolded, for the case-insensitive substring filter
-    closed_by_id TEXT,
-    body         BLOB NOT NULL
+    closed_by_id TEXT
+);
+
+-- Each ticket's wire JSON, ready to send.
+CREATE TABLE ticket_bodies (
+    seq  INTEGER PRIMARY KEY,
+    body BLOB NOT NULL
+);
+
+-- Tickets per helpdesk, kept by every write, so an unfiltered list needs no COUNT(*).
+CREATE TABLE helpdesk_ticket_counts (
+    helpdesk_id TEXT PRIMARY KEY,
+    tickets     INTEGER NOT NULL
 );
 -- The list order (newest first, ticket_id descending) and the create_time window.
 CREATE INDEX tickets_order ON tickets (helpdesk_id, created_at DESC, ticket_id DESC);
