@@ -19,7 +19,10 @@ from larkdesk import admin
 from larkdesk.app import create_app
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.settings import Settings
+from larkdesk.store.base import Store
 from larkdesk.store.sqlite import SQLiteStore
+
+from .backends import BACKEND_NAMES, db_location, open_backend
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 LIST_PATH = "/open-apis/helpdesk/v1/tickets"
@@ -69,11 +72,11 @@ def auth_headers(client: httpx.Client | TestClient, identity: Identity) -> dict[
     }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "larkdesk.db")
-    yield store
-    store.close()
+@pytest.fixture(params=BACKEND_NAMES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store on each backend: a SQLite file, a PostgreSQL schema."""
+    with open_backend(request.param, tmp_path) as store:
+        yield store
 
 
 @pytest.fixture
@@ -82,7 +85,9 @@ def identity(store: SQLiteStore) -> Identity:
 
 
 def make_client(store: SQLiteStore, rate_limit: str = "off") -> TestClient:
-    settings = Settings(db=store.path, rate_limit="off" if rate_limit == "off" else "feishu")
+    settings = Settings(
+        db=db_location(store), rate_limit="off" if rate_limit == "off" else "feishu"
+    )
     return TestClient(create_app(settings, store), raise_server_exceptions=False)
 
 
@@ -125,19 +130,29 @@ class LiveServer:
 
 def start_server(db: Path, *extra: str) -> LiveServer:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "larkdesk", "serve", "--db", str(db), "--port", str(port), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_path = db.parent / f"serve-{port}.log"  # a file: a full pipe would block the server
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "larkdesk",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                *extra,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"larkdesk serve exited: {process.stdout.read() if process.stdout else ''}"
-            )
+            raise RuntimeError(f"larkdesk serve exited: {log_path.read_text()}")
         try:
             httpx.get(base_url + "/", timeout=1)
             return LiveServer(base_url, db, process)
@@ -153,3 +168,6 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+        server.process.wait(timeout=10)
+    if server.process.stdout is not None:
+        server.process.stdout.close()
