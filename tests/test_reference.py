@@ -12,8 +12,9 @@ from starlette.testclient import TestClient
 
 from larkdesk import demo
 from larkdesk.helpdesk.models import Ticket, derive
-from larkdesk.store.sqlite import SQLiteStore
+from larkdesk.store.base import Store
 
+from .backends import BACKEND_NAMES, open_backend
 from .conftest import LIST_PATH, Identity, auth_headers, make_client
 
 SEED = 7
@@ -21,11 +22,15 @@ COUNT = 3000
 COMBINATIONS = 400
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKEND_NAMES)
 def world(
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, dict[str, str], list[Ticket]]]:
-    store = SQLiteStore(tmp_path_factory.mktemp("reference") / "ref.db")
+    with open_backend(request.param, tmp_path_factory.mktemp("reference")) as store:
+        yield from _world(store)
+
+
+def _world(store: Store) -> Iterator[tuple[TestClient, dict[str, str], list[Ticket]]]:
     creds = demo.seed_demo(store, tickets=COUNT, seed=SEED)
     people = demo.demo_world(SEED, creds.tenant_key)
     tickets = [derive(t) for t in demo.generate_tickets(SEED, creds.helpdesk_id, people, COUNT)]
@@ -34,7 +39,6 @@ def world(
     )
     with make_client(store) as client:
         yield client, auth_headers(client, identity), tickets
-    store.close()
 
 
 def random_query(rng: random.Random, tickets: list[Ticket]) -> dict[str, Any]:

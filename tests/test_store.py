@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -12,15 +14,18 @@ from larkdesk.helpdesk.models import Ticket, TicketTag, TicketUser, to_record
 from larkdesk.store.base import ConflictError, IssuedToken, Store, TicketQuery
 from larkdesk.store.sqlite import SQLiteStore
 
+from .backends import BACKEND_NAMES, open_backend
+
 T0 = 1_700_000_000_000
-BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": lambda tmp: SQLiteStore(tmp / "s.db")}
+BACKENDS: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
+    name: functools.partial(open_backend, name) for name in BACKEND_NAMES
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    store = BACKENDS[request.param](tmp_path)
-    yield store
-    store.close()
+    with BACKENDS[request.param](tmp_path) as store:
+        yield store
 
 
 def desk(store: Store, tenant_key: str | None = None) -> str:
