@@ -12,9 +12,12 @@ from .base import TicketQuery
 class Dialect:
     placeholder: str  # "?" for sqlite, "%s" for psycopg
     substring: str  # SQL testing that column {col} contains the parameter {p}
+    # True: guest_name filters first match the few distinct names kept in guest_names
+    # (SQLite has no substring index); False: match the column directly (pg_trgm serves it).
+    guest_names_table: bool = False
 
 
-SQLITE = Dialect(placeholder="?", substring="instr({col}, {p}) > 0")
+SQLITE = Dialect(placeholder="?", substring="instr({col}, {p}) > 0", guest_names_table=True)
 
 _EQUALS = (
     ("ticket_id", "ticket_id"),
@@ -41,7 +44,14 @@ def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tupl
         clauses.append(f"status IN ({', '.join(p for _ in query.statuses)})")
         params.extend(query.statuses)
     if query.guest_name is not None:
-        clauses.append(dialect.substring.format(col="guest_name", p=p))
+        matches = dialect.substring.format(col="guest_name", p=p)
+        if dialect.guest_names_table:
+            matches = (
+                f"guest_name IN (SELECT guest_name FROM guest_names WHERE helpdesk_id = {p}"
+                f" AND {matches})"
+            )
+            params.append(helpdesk_id)
+        clauses.append(matches)
         params.append(query.guest_name.casefold())
     if query.agent_id is not None:
         clauses.append(f"seq IN (SELECT seq FROM ticket_agents WHERE agent_id = {p})")

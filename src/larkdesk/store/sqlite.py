@@ -34,6 +34,7 @@ _PRAGMAS = (
     "PRAGMA cache_size = -65536",
 )
 
+ANALYZE_AFTER = 10_000  # writes of this many tickets refresh the planner's statistics
 UPSERT_CHUNK = 500  # tickets looked up and written per statement batch
 
 _INSERT_TICKET = (
@@ -117,7 +118,15 @@ class SQLiteStore:
                     (migration.version, migration.name),
                 )
                 applied.append(migration.version)
+        if not self._has_statistics():
+            self.analyze()
         return applied
+
+    def _has_statistics(self) -> bool:
+        found = self._writer.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).fetchone()
+        return found is not None
 
     def schema_version(self) -> int:
         row = self._reader().execute("SELECT max(version) FROM schema_migrations").fetchone()
@@ -237,7 +246,15 @@ class SQLiteStore:
             for chunk in _chunks(records, UPSERT_CHUNK):
                 next_seq = _upsert_chunk(conn, chunk, next_seq)
                 count += len(chunk)
+        if count >= ANALYZE_AFTER:
+            self.analyze()
         return count
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (sampled, so it stays quick on big files)."""
+        with self._write_lock:
+            self._writer.execute("PRAGMA analysis_limit = 1000")
+            self._writer.execute("ANALYZE")
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         where, params = where_clause(helpdesk_id, query, SQLITE)
@@ -337,6 +354,10 @@ def _upsert_chunk(conn: sqlite3.Connection, chunk: list[TicketRecord], next_seq:
     conn.executemany(_INSERT_TICKET, inserts)
     conn.executemany("INSERT OR REPLACE INTO ticket_bodies VALUES (?, ?)", bodies)
     conn.executemany(_COUNT_NEW, new_per_helpdesk.items())
+    conn.executemany(
+        "INSERT OR IGNORE INTO guest_names VALUES (?, ?)",
+        {(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None},
+    )
     conn.executemany(_UPDATE_TICKET, updates)
     conn.executemany("DELETE FROM ticket_agents WHERE seq = ?", links_of)
     conn.executemany("DELETE FROM ticket_tags WHERE seq = ?", links_of)

@@ -78,6 +78,15 @@ CREATE INDEX tickets_solve ON tickets (helpdesk_id, solve, created_at DESC, tick
 CREATE INDEX tickets_score ON tickets (helpdesk_id, score, created_at DESC, ticket_id DESC);
 CREATE INDEX tickets_guest ON tickets (helpdesk_id, guest_id, created_at DESC, ticket_id DESC);
 CREATE INDEX tickets_closed_by ON tickets (helpdesk_id, closed_by_id, created_at DESC, ticket_id DESC);
+CREATE INDEX tickets_guest_name ON tickets (helpdesk_id, guest_name, created_at DESC, ticket_id DESC);
+
+-- The distinct (casefolded) guest names per helpdesk: a guest_name substring filter scans
+-- these few rows, then reads the matching tickets through tickets_guest_name.
+CREATE TABLE guest_names (
+    helpdesk_id TEXT NOT NULL,
+    guest_name  TEXT NOT NULL,
+    PRIMARY KEY (helpdesk_id, guest_name)
+) WITHOUT ROWID;
 
 CREATE TABLE ticket_agents (
     agent_id TEXT NOT NULL,
