@@ -16,10 +16,10 @@ from starlette.responses import Response
 from . import envelope
 from .auth.gateway import Gateway
 from .auth.routes import AuthRoutes
-from .auth.tokens import TokenService
+from .auth.tokens import RedisTokens, TokenService
 from .helpdesk.routes import HelpdeskRoutes
 from .helpdesk.service import HelpdeskService
-from .ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter
+from .ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
 from .requestlog import RequestLogMiddleware
 from .settings import Settings
 from .store import open_store
@@ -36,26 +36,36 @@ class Services:
     helpdesk: HelpdeskService
 
 
+def build_limiter(settings: Settings) -> RateLimiter:
+    """No limit, Feishu's limits in this process, or Feishu's limits shared through Redis."""
+    if settings.rate_limit == "off":
+        return NoRateLimiter()
+    if settings.redis:
+        return RedisRateLimiter(settings.redis)
+    return MemoryRateLimiter(time.monotonic)
+
+
 def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store if store is not None else open_store(settings.db)
-    limiter: RateLimiter = (
-        NoRateLimiter() if settings.rate_limit == "off" else MemoryRateLimiter(time.monotonic)
-    )
+    shared = RedisTokens(settings.redis) if settings.redis else None
     return Services(
         store=store,
-        tokens=TokenService(store),
-        limiter=limiter,
+        tokens=TokenService(store, shared=shared),
+        limiter=build_limiter(settings),
         helpdesk=HelpdeskService(store),
     )
 
 
-def _closing(store: Store) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            store.close()
+            if isinstance(services.limiter, RedisRateLimiter):
+                await services.limiter.aclose()
+            services.tokens.close()
+            services.store.close()
 
     return lifespan
 
@@ -76,7 +86,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         routes=routes,
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={404: _not_found, 405: _not_found, HTTPException: _not_found},
-        lifespan=_closing(services.store),
+        lifespan=_closing(services),
     )
     app.router.redirect_slashes = False
     app.state.services = services

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import click
 
 from . import __version__, admin, demo
 from .settings import Settings, default_db
-from .store import open_store
+from .store import StoreUnavailable, open_store
 from .store.base import Store
 from .transfer import ImportFailed, import_ndjson
 
@@ -26,7 +27,7 @@ db_option = click.option(
     "--db",
     default=default_db,
     show_default="$LARKDESK_DB or ./larkdesk.db",
-    help="SQLite file path (sqlite:PATH also accepted).",
+    help="SQLite file path (sqlite:PATH also accepted), or a postgresql://... URL.",
 )
 
 
@@ -42,7 +43,7 @@ def _say(text: str) -> None:
 def _store(db: str) -> Iterator[Store]:
     try:
         store = open_store(db)
-    except NotImplementedError as exc:
+    except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     try:
         yield store
@@ -80,7 +81,11 @@ def _logging_config(level: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "stream": "ext://sys.stderr",
+            }
         },
         "loggers": {
             "larkdesk": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
@@ -109,32 +114,85 @@ def _logging_config(level: str) -> dict[str, Any]:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
-def serve(db: str, host: str, port: int, rate_limit: str, with_demo: bool, log_level: str) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker processes serving the port. Over 1, use --redis so limits hold across them.",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    default=lambda: os.environ.get("LARKDESK_REDIS") or None,
+    show_default="$LARKDESK_REDIS",
+    help="redis://... URL: rate limits and issued tokens shared by every worker using it.",
+)
+def serve(
+    db: str,
+    host: str,
+    port: int,
+    rate_limit: str,
+    with_demo: bool,
+    log_level: str,
+    workers: int,
+    redis_url: str | None,
+) -> None:
     """Serve the Feishu Helpdesk v1 API."""
-    import uvicorn
-
-    from .app import create_app
-
     settings = Settings(
         db=db,
         host=host,
         port=port,
         rate_limit="off" if rate_limit == "off" else "feishu",
         log_level=log_level,
+        redis=redis_url or None,
     )
-    store = open_store(db)
-    creds = _ensure_demo(store) if with_demo else None
-    if creds is not None:
-        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        click.echo("Demo credentials: " + json.dumps(creds.as_dict()))
-        click.echo("Try it:\n" + curl_lines(base, creds))
-        sys.stdout.flush()
-    app = create_app(settings, store)
+    if workers > 1 and settings.rate_limit != "off" and not settings.redis:
+        _say(
+            f"warning: {workers} workers without --redis: each worker keeps its own rate "
+            f"limits, so an app may make up to {workers}x Feishu's limits."
+        )
+    with _store(db) as store:
+        creds = _ensure_demo(store) if with_demo else None
+        if creds is not None:
+            base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+            click.echo("Demo credentials: " + json.dumps(creds.as_dict()))
+            click.echo("Try it:\n" + curl_lines(base, creds))
+            sys.stdout.flush()
+        if workers == 1:
+            _run_server(settings, store)
+            return
+    _run_workers(settings, workers)
+
+
+def _run_server(settings: Settings, store: Store) -> None:
+    """Serve in this process, on `store` (already open and migrated)."""
+    import uvicorn
+
+    from .app import create_app
+
     uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=_logging_config(log_level),
+        create_app(settings, store),
+        host=settings.host,
+        port=settings.port,
+        log_config=_logging_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _run_workers(settings: Settings, workers: int) -> None:
+    """Serve from `workers` processes sharing the port; each rebuilds its settings from env."""
+    import uvicorn
+
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "larkdesk.app:create_app_from_env",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=_logging_config(settings.log_level),
         access_log=False,
         server_header=False,
     )

@@ -1,18 +1,19 @@
 """Per-app, per-API rate limits: Feishu's "50/s and 1000/min", as a sliding window.
 
-`RateLimiter` is the seam: the in-memory limiter here serves one process; a
-Redis-backed one can take its place (same `acquire`) without touching the routes.
-A denied request is not counted, so a client that waits `reset` seconds passes.
+`RateLimiter` is the seam: the in-memory limiter serves one process; the Redis one
+(`--redis`) holds the same windows for every worker sharing that Redis, with the same
+answers. A denied request is not counted, so a client that waits `reset` seconds passes.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import RateLimited
 
@@ -74,3 +75,69 @@ class MemoryRateLimiter:
                     return Decision(False, limit.count, max(1, math.ceil(wait)))
         hits.append(now)
         return Decision(True)
+
+
+# One request against every limit, atomically, in Redis: a sorted set of request times
+# (ms) per key. Times are Redis' own clock (TIME) unless the caller passes one (tests), so
+# workers on machines with skewed clocks still share one window. Same rules as
+# MemoryRateLimiter: drop what left the longest window; for each limit, the count-th newest
+# request still inside its window means "denied, retry when it leaves"; else count this one.
+# KEYS[1] the key; ARGV[1] a unique member; ARGV[2] now in ms or ""; then (count, window ms)*.
+_SLIDING_WINDOW_LUA = """
+local now
+if ARGV[2] ~= '' then
+  now = tonumber(ARGV[2])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local longest = 0
+for i = 3, #ARGV, 2 do longest = math.max(longest, tonumber(ARGV[i + 1])) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+for i = 3, #ARGV, 2 do
+  local count, window = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  local nth = redis.call('ZREVRANGE', KEYS[1], count - 1, count - 1, 'WITHSCORES')
+  if nth[2] and tonumber(nth[2]) > now - window then
+    return {0, count, math.ceil(tonumber(nth[2]) + window - now)}
+  end
+end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.ceil(longest) + 1000)
+return {1, 0, 0}
+"""
+
+REDIS_KEY_PREFIX = "larkdesk:ratelimit:"
+
+
+class RedisRateLimiter:
+    """The sliding window in Redis, shared by every worker on it (`--redis URL`).
+
+    When Redis cannot be reached the request fails (155000) rather than passing
+    unlimited: a limit that silently stops holding is worse for an emulator.
+    """
+
+    def __init__(self, url: str, clock: Callable[[], float] | None = None) -> None:
+        import redis.asyncio
+
+        self._redis: Any = redis.asyncio.Redis.from_url(url)
+        self._script = self._redis.register_script(_SLIDING_WINDOW_LUA)
+        self._clock = clock
+
+    async def acquire(self, key: str, limits: Sequence[Limit]) -> None:
+        decision = await self.check(key, limits)
+        if not decision.allowed:
+            raise RateLimited(decision.limit, decision.reset_seconds)
+
+    async def check(self, key: str, limits: Sequence[Limit]) -> Decision:
+        """Admit and count one request if every limit has room; otherwise say when to retry."""
+        now = "" if self._clock is None else repr(self._clock() * 1000)
+        args: list[str | int] = [os.urandom(8).hex(), now]
+        for limit in limits:
+            args.extend((limit.count, round(limit.window_seconds * 1000)))
+        allowed, limit_count, wait_ms = await self._script(keys=[REDIS_KEY_PREFIX + key], args=args)
+        if allowed:
+            return Decision(True)
+        return Decision(False, int(limit_count), max(1, math.ceil(int(wait_ms) / 1000)))
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

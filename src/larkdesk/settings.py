@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 DEFAULT_DB = "larkdesk.db"
@@ -23,6 +23,9 @@ class Settings:
     port: int = 8000
     rate_limit: RateLimitMode = "feishu"
     log_level: str = "info"
+    # Redis for rate-limit windows and issued tokens shared by every worker; None keeps
+    # both in this process. Not in repr: the URL may carry a password.
+    redis: str | None = field(default=None, repr=False)
 
     def to_env(self) -> dict[str, str]:
         """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
@@ -30,6 +33,7 @@ class Settings:
             "LARKDESK_DB": self.db,
             "LARKDESK_RATE_LIMIT": self.rate_limit,
             "LARKDESK_LOG_LEVEL": self.log_level,
+            "LARKDESK_REDIS": self.redis or "",
         }
 
     @classmethod
@@ -41,4 +45,5 @@ class Settings:
             db=default_db(),
             rate_limit="off" if mode == "off" else "feishu",
             log_level=os.environ.get("LARKDESK_LOG_LEVEL", "info"),
+            redis=os.environ.get("LARKDESK_REDIS") or None,
         )

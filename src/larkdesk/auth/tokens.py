@@ -2,14 +2,22 @@
 
 Tokens are kept hashed in the store, so every worker on the same database accepts
 them; a verified token is cached in memory for a short while to keep the hot path
-off the database. Issuing a token never invalidates an earlier unexpired one.
+off the database. With `--redis`, an issued token is also written to Redis (by hash,
+with the app, expiring with the token), and a worker that has not seen it yet looks
+there before the database. The database stays the source of truth: a token missing
+from Redis (flushed, or issued before Redis was configured) is found there and put back,
+and a Redis outage only costs database reads. Issuing a token never invalidates an
+earlier unexpired one.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ..errors import InvalidAccessToken, TokenInvalidParam, TokenSecretInvalid
 from ..store.base import App, IssuedToken, Store
@@ -17,6 +25,9 @@ from .credentials import hash_secret, new_access_token, secret_matches
 
 TOKEN_TTL_SECONDS = 7200
 CACHE_SECONDS = 30.0
+REDIS_TOKEN_PREFIX = "larkdesk:token:"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +36,72 @@ class Grant:
     expire: int
 
 
+class SharedTokens(Protocol):
+    """Issued tokens (by hash, with their app) where every worker can read them."""
+
+    def remember(self, token_hash: str, app: App, expires_at_ms: int, now_ms: int) -> None: ...
+    def recall(self, token_hash: str) -> tuple[App, int] | None:
+        """The app and expiry (ms) of a token hash, or None when not there."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class RedisTokens:
+    """`SharedTokens` in Redis: one key per token hash, expiring with the token."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=2.0)
+
+    def remember(self, token_hash: str, app: App, expires_at_ms: int, now_ms: int) -> None:
+        if expires_at_ms <= now_ms:
+            return
+        value = json.dumps(
+            {
+                "app_id": app.app_id,
+                "tenant_key": app.tenant_key,
+                "name": app.name,
+                "secret_hash": app.secret_hash,
+                "scopes": list(app.scopes),
+                "expires_at_ms": expires_at_ms,
+            }
+        )
+        self._redis.set(REDIS_TOKEN_PREFIX + token_hash, value, px=expires_at_ms - now_ms)
+
+    def recall(self, token_hash: str) -> tuple[App, int] | None:
+        raw = self._redis.get(REDIS_TOKEN_PREFIX + token_hash)
+        if raw is None:
+            return None
+        fields = json.loads(raw)
+        app = App(
+            fields["app_id"],
+            fields["tenant_key"],
+            fields["name"],
+            fields["secret_hash"],
+            tuple(fields["scopes"]),
+        )
+        return app, int(fields["expires_at_ms"])
+
+    def close(self) -> None:
+        self._redis.close()
+
+
 class TokenService:
-    """Issue and verify access tokens against the store."""
+    """Issue and verify access tokens against the store (and `shared`, when given)."""
 
     def __init__(
         self,
         store: Store,
         clock: Callable[[], float] = time.time,
         ttl_seconds: int = TOKEN_TTL_SECONDS,
+        shared: SharedTokens | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._ttl = ttl_seconds
+        self._shared = shared
         self._cache: dict[str, tuple[float, App, int]] = {}
 
     def issue(self, app_id: object, app_secret: object, kind: str) -> Grant:
@@ -50,10 +115,32 @@ class TokenService:
             raise TokenSecretInvalid()
         now_ms = int(self._clock() * 1000)
         token = new_access_token()
-        self._store.save_token(
-            IssuedToken(hash_secret(token), app.app_id, kind, now_ms + self._ttl * 1000)
-        )
+        issued = IssuedToken(hash_secret(token), app.app_id, kind, now_ms + self._ttl * 1000)
+        self._store.save_token(issued)
+        self._share(issued.token_hash, app, issued.expires_at_ms, now_ms)
         return Grant(token=token, expire=self._ttl)
+
+    def close(self) -> None:
+        """Close the shared token store's connections (the store is closed by its owner)."""
+        if self._shared is not None:
+            self._shared.close()
+
+    def _share(self, token_hash: str, app: App, expires_at_ms: int, now_ms: int) -> None:
+        if self._shared is None:
+            return
+        try:
+            self._shared.remember(token_hash, app, expires_at_ms, now_ms)
+        except Exception:  # the database has the token; Redis is only the fast path
+            log.warning("could not write an access token to the shared token store", exc_info=True)
+
+    def _recall(self, token_hash: str) -> tuple[App, int] | None:
+        if self._shared is None:
+            return None
+        try:
+            return self._shared.recall(token_hash)
+        except Exception:
+            log.warning("could not read the shared token store; using the database", exc_info=True)
+            return None
 
     def cached(self, token: str) -> App | None:
         """The app behind a recently verified token, without touching the store."""
@@ -72,14 +159,24 @@ class TokenService:
         app = self.cached(token)
         if app is not None:
             return app
-        issued = self._store.find_token(hash_secret(token))
+        token_hash = hash_secret(token)
         now = self._clock()
-        if issued is None or now * 1000 >= issued.expires_at_ms:
+        found = self._recall(token_hash) or self._from_store(token_hash, int(now * 1000))
+        if found is None or now * 1000 >= found[1]:
             raise InvalidAccessToken()
-        app = self._store.get_app(issued.app_id)
-        if app is None:
-            raise InvalidAccessToken()
+        app, expires_at_ms = found
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[token] = (now + CACHE_SECONDS, app, issued.expires_at_ms)
+        self._cache[token] = (now + CACHE_SECONDS, app, expires_at_ms)
         return app
+
+    def _from_store(self, token_hash: str, now_ms: int) -> tuple[App, int] | None:
+        """The token's app and expiry from the database, put back into `shared` if valid."""
+        issued = self._store.find_token(token_hash)
+        if issued is None or now_ms >= issued.expires_at_ms:
+            return None
+        app = self._store.get_app(issued.app_id)
+        if app is None:
+            return None
+        self._share(token_hash, app, issued.expires_at_ms, now_ms)
+        return app, issued.expires_at_ms

@@ -91,6 +91,11 @@ class PostgresStore:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        # One plain connection first: an unreachable server fails here, at once and with
+        # libpq's own reason, rather than as a pool timeout; and the schema is migrated
+        # before any pooled connection is used.
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            self._migrate(conn)
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
@@ -102,7 +107,6 @@ class PostgresStore:
         )
         try:
             self._pool.open(wait=True, timeout=POOL_TIMEOUT_SECONDS)
-            self.migrate()
         except Exception:
             self._pool.close()
             raise
@@ -121,8 +125,14 @@ class PostgresStore:
 
     def migrate(self) -> list[int]:
         """Apply every migration newer than the database; return the versions applied."""
+        with self._pool.connection() as conn:
+            return self._migrate(conn)
+
+    @staticmethod
+    def _migrate(conn: psycopg.Connection[Any]) -> list[int]:
         applied = []
-        with self._transaction() as conn:
+        with conn.transaction():
+            # Several workers may start at once: one migrates, the others wait, then see it.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
