@@ -126,11 +126,14 @@ class LiveServer:
     base_url: str
     db: Path
     process: subprocess.Popen[str]
+    log: Path | None = None
 
 
-def start_server(db: Path, *extra: str) -> LiveServer:
+def start_server(db: Path, *extra: str, log_dir: Path | None = None) -> LiveServer:
+    """`larkdesk serve` on a free port; its output goes to a file in `log_dir` (default:
+    beside the SQLite file; give one for a postgresql:// URL)."""
     port = free_port()
-    log_path = db.parent / f"serve-{port}.log"  # a file: a full pipe would block the server
+    log_path = (log_dir or db.parent) / f"serve-{port}.log"  # a file: a full pipe would block
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -155,7 +158,7 @@ def start_server(db: Path, *extra: str) -> LiveServer:
             raise RuntimeError(f"larkdesk serve exited: {log_path.read_text()}")
         try:
             httpx.get(base_url + "/", timeout=1)
-            return LiveServer(base_url, db, process)
+            return LiveServer(base_url, db, process, log_path)
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
