@@ -79,7 +79,9 @@ def _logging_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s pid=%(process)d %(message)s"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s pid=%(process)d %(message)s"}
+        },
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
