@@ -39,8 +39,9 @@ def service_url(env: str, what: str) -> str:
 
 
 def with_search_path(url: str, schema: str) -> str:
-    """`url` with every connection's search_path set to `schema` (then public, for pg_trgm)."""
-    option = quote(f"-c search_path={schema},public", safe="")
+    """`url` with every connection's search_path set to `schema` alone (pg_trgm, in public,
+    is named with its schema), so a test never sees another schema's tables."""
+    option = quote(f"-c search_path={schema}", safe="")
     return f"{url}{'&' if '?' in url else '?'}options={option}"
 
 

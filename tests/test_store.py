@@ -120,3 +120,28 @@ def test_sqlite_uses_wal(tmp_path: Path) -> None:
     mode = store._writer.execute("PRAGMA journal_mode").fetchone()[0]
     store.close()
     assert mode == "wal"
+
+
+def test_postgres_migrations_are_versioned_and_a_read_only_copy_is_served() -> None:
+    """A read-only database (a replica) is served as it is once the primary is migrated."""
+    from larkdesk.store import StoreUnavailable, open_store
+    from larkdesk.store.postgres import PostgresStore
+
+    from .backends import postgres_schema
+
+    with postgres_schema() as url:
+        assert "options=" in url  # the options value ends the URL: extend it
+        read_only = url + "%20-c%20default_transaction_read_only%3Don"
+        with pytest.raises(StoreUnavailable, match="read-only"):  # nothing migrated yet
+            open_store(read_only)
+        store = PostgresStore(url)
+        hd = desk(store)
+        store.upsert_tickets([to_record(ticket("1", T0), hd)])
+        version = store.schema_version()
+        store.close()
+        reopened = PostgresStore(url)
+        assert reopened.migrate() == [] and reopened.schema_version() == version >= 1
+        reopened.close()
+        replica = open_store(read_only)
+        assert replica.list_tickets(hd, TicketQuery()).total == 1
+        replica.close()

@@ -130,6 +130,14 @@ class PostgresStore:
 
     @staticmethod
     def _migrate(conn: psycopg.Connection[Any]) -> list[int]:
+        if _read_only(conn):  # a read replica, say: check the schema, change nothing
+            latest = max(m.version for m in load_migrations("postgres"))
+            if _schema_version(conn) < latest:
+                raise psycopg.OperationalError(
+                    f"the database is read-only and its schema is older than version {latest}:"
+                    " start larkdesk once on the primary to migrate it"
+                )
+            return []
         applied = []
         with conn.transaction():
             # Several workers may start at once: one migrates, the others wait, then see it.
@@ -152,8 +160,7 @@ class PostgresStore:
 
     def schema_version(self) -> int:
         with self._read() as conn:
-            row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0) if row else 0
+            return _schema_version(conn)
 
     def close(self) -> None:
         self._pool.close()
@@ -285,6 +292,20 @@ class PostgresStore:
             "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s", (helpdesk_id,)
         )
         return int(row[0]) if row else 0
+
+
+def _read_only(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _schema_version(conn: psycopg.Connection[Any]) -> int:
+    if conn.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,):
+        return 0
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 def _without_nul(query: TicketQuery) -> TicketQuery | None:
