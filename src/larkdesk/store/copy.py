@@ -26,6 +26,10 @@ _REBUILD = {
         "INSERT INTO helpdesk_ticket_counts (helpdesk_id, tickets)"
         " SELECT helpdesk_id, count(*) FROM tickets GROUP BY helpdesk_id"
     ),
+    "guest_names": (
+        "INSERT INTO guest_names (helpdesk_id, guest_name) SELECT DISTINCT helpdesk_id,"
+        " guest_name FROM tickets WHERE guest_name IS NOT NULL"
+    ),
 }
 BOOKKEEPING_TABLES = frozenset({"schema_migrations"})
 FETCH_ROWS = 5000
@@ -153,7 +157,7 @@ class PostgresTarget:
         self, batches: Sequence[tuple[Table, Sequence[Row]]], seq_after: int, seq_upto: int
     ) -> None:
         """Write the rows of tickets with seqs in (after, upto], all above the target's
-        highest, in one transaction that also keeps the per-helpdesk counts."""
+        highest, in one transaction that also keeps the derived tables up to date."""
         with self._conn.transaction():
             for table, rows in batches:
                 self._copy(sql.Identifier(table.name), table.columns, rows)
@@ -162,6 +166,12 @@ class PostgresTarget:
                 " SELECT helpdesk_id, count(*) FROM tickets WHERE seq > %s AND seq <= %s"
                 " GROUP BY helpdesk_id ON CONFLICT (helpdesk_id)"
                 " DO UPDATE SET tickets = helpdesk_ticket_counts.tickets + excluded.tickets",
+                (seq_after, seq_upto),
+            )
+            self._conn.execute(
+                "INSERT INTO guest_names (helpdesk_id, guest_name) SELECT DISTINCT helpdesk_id,"
+                " guest_name FROM tickets WHERE seq > %s AND seq <= %s"
+                " AND guest_name IS NOT NULL ON CONFLICT DO NOTHING",
                 (seq_after, seq_upto),
             )
 

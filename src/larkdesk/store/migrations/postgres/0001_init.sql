@@ -87,8 +87,18 @@ CREATE INDEX tickets_solve ON tickets (helpdesk_id, solve, created_at DESC, tick
 CREATE INDEX tickets_score ON tickets (helpdesk_id, score, created_at DESC, ticket_id DESC);
 CREATE INDEX tickets_guest ON tickets (helpdesk_id, guest_id, created_at DESC, ticket_id DESC);
 CREATE INDEX tickets_closed_by ON tickets (helpdesk_id, closed_by_id, created_at DESC, ticket_id DESC);
--- GIN trigram index: `guest_name LIKE '%…%'` (any substring of 3+ characters) without a scan.
-CREATE INDEX tickets_guest_name_trgm ON tickets USING gin (guest_name public.gin_trgm_ops);
+CREATE INDEX tickets_guest_name ON tickets (helpdesk_id, guest_name, created_at DESC, ticket_id DESC);
+
+-- The distinct (casefolded) guest names per helpdesk, as in SQLite: a guest_name substring
+-- filter matches these few rows first (LIKE; the GIN trigram index serves needles of 3+
+-- characters when a helpdesk has very many names), then reads tickets by tickets_guest_name.
+-- A name no ticket carries any more may stay: it is a candidate, never a result.
+CREATE TABLE guest_names (
+    helpdesk_id TEXT COLLATE "C" NOT NULL,
+    guest_name  TEXT NOT NULL,
+    PRIMARY KEY (helpdesk_id, guest_name)
+);
+CREATE INDEX guest_names_trgm ON guest_names USING gin (guest_name public.gin_trgm_ops);
 
 -- Link tables for agent and tag membership: the primary key (name, seq) is the lookup
 -- index for `agent_id =` and `tags IN (…)`, the seq index serves rewrites of one ticket.
