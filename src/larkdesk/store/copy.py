@@ -182,7 +182,8 @@ class PostgresTarget:
                 copy.write_row(row)
 
     def finish(self) -> None:
-        """Rebuild derived tables, move identities past the copied keys, refresh statistics."""
+        """Rebuild derived tables, move identities past the copied keys, then VACUUM (ANALYZE)
+        for planner statistics and the visibility map (index-only scans)."""
         present = self.columns()
         with self._conn.transaction():
             for table, rebuild in _REBUILD.items():
@@ -201,7 +202,7 @@ class PostgresTarget:
                     ).format(sql.Identifier(column), sql.Identifier(table), sql.Identifier(column)),
                     (table, column),
                 )
-        self._conn.execute("ANALYZE")
+        self._conn.execute("VACUUM (ANALYZE)")
 
     def kept_ticket_counts(self) -> dict[str, int]:
         return dict(self._conn.execute("SELECT helpdesk_id, tickets FROM helpdesk_ticket_counts"))
