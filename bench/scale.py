@@ -114,9 +114,20 @@ def _serve(
     raise SystemExit(f"larkdesk serve did not start: {log.read_text()}")
 
 
-def _wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, str, str]:
+def _wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, str, str, int]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -124,7 +135,8 @@ def _wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float,
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"\s50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
     p99 = re.search(r"\s99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    return rate, p50, p99
+    errors = sum(int(n) for n in re.findall(r"(?:timeout|Non-2xx or 3xx responses:) (\d+)", out))
+    return rate, p50, p99, errors
 
 
 def http_timings(db: str, workers: int, redis: str | None, seconds: int, connections: int) -> None:
@@ -143,7 +155,7 @@ def http_timings(db: str, workers: int, redis: str | None, seconds: int, connect
                 f'wrk.headers["X-Lark-Helpdesk-Authorization"] = "{helpdesk}"\n'
             )
             print(f"workers={workers} connections={connections} {seconds}s each")
-            print("| query | requests/s | p50 | p99 |\n|---|---|---|---|")
+            print("| query | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|")
             for name, params in HTTP_QUERIES.items():
                 url = f"{base}{LIST_PATH}?{urlencode(params)}"
                 assert (
@@ -156,8 +168,8 @@ def http_timings(db: str, workers: int, redis: str | None, seconds: int, connect
                     ).json()["code"]
                     == 0
                 )
-                rate, p50, p99 = _wrk(url, script, seconds, connections)
-                print(f"| {name} | {rate:,.0f} | {p50} | {p99} |", flush=True)
+                rate, p50, p99, errors = _wrk(url, script, seconds, connections)
+                print(f"| {name} | {rate:,.0f} | {p50} | {p99} | {errors} |", flush=True)
         finally:
             process.terminate()
             process.wait(timeout=30)
