@@ -32,6 +32,7 @@ from .conftest import (
     Identity,
     LiveServer,
     auth_headers,
+    free_port,
     larkdesk,
     provision,
     start_server,
@@ -314,3 +315,28 @@ def test_postgres_stores_on_two_workers_write_without_colliding() -> None:
         finally:
             first.close()
             second.close()
+
+
+# -- settings and start-up -------------------------------------------------------------
+
+
+def test_settings_reach_the_workers_through_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(
+        db="postgresql://u:pw@db/larkdesk", rate_limit="off", redis="redis://:secret@r:6379/1"
+    )
+    for name, value in settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    rebuilt = Settings.from_env()
+    assert (rebuilt.db, rebuilt.rate_limit, rebuilt.redis) == (settings.db, "off", settings.redis)
+    assert "secret" not in repr(settings)
+    monkeypatch.setenv("LARKDESK_REDIS", "")
+    assert Settings.from_env().redis is None
+
+
+def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://larkdesk:hunter2@127.0.0.1:{free_port()}/nowhere"
+    result = larkdesk("app", "create", "--name", "x", db=url, check=False)  # type: ignore[arg-type]
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot open" in result.stderr and "hunter2" not in result.stderr

@@ -145,3 +145,19 @@ def test_postgres_migrations_are_versioned_and_a_read_only_copy_is_served() -> N
         replica = open_store(read_only)
         assert replica.list_tickets(hd, TicketQuery()).total == 1
         replica.close()
+
+
+def test_guest_name_matches_like_metacharacters_literally(any_store: Store) -> None:
+    hd = desk(any_store)
+    names = ["50% off", "5000 off", "a_b", "axb", "back\\slash", "backslash", "Ünïcödé ß"]
+    any_store.upsert_tickets(
+        to_record(Ticket(ticket_id=str(i), created_at=T0 + i, guest=TicketUser(name=n)), hd)
+        for i, n in enumerate(names)
+    )
+
+    def matches(needle: str) -> int:
+        return any_store.list_tickets(hd, TicketQuery(guest_name=needle)).total
+
+    assert (matches("0%"), matches("%"), matches("a_b"), matches("_")) == (1, 1, 1, 1)
+    assert (matches("k\\s"), matches("\\"), matches("ünïcödé ss"), matches("SS")) == (1, 1, 1, 1)
+    assert matches("") == len(names)
