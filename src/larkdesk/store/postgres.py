@@ -275,24 +275,26 @@ class PostgresStore:
         if searchable is None:
             return TicketPage(total=0)
         where, params = where_clause(helpdesk_id, searchable, POSTGRES)
+        if len(params) == 1:  # no filter but the helpdesk: the kept count
+            count = "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s"
+        else:
+            count = f"SELECT count(*) FROM tickets {where}"
         with self._read() as conn:
-            if len(params) == 1:  # no filter but the helpdesk: the kept count
-                row = conn.execute(
-                    "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s", params
-                ).fetchone()
-            else:
-                row = conn.execute(f"SELECT count(*) FROM tickets {where}", params).fetchone()
-            total = int(row[0]) if row else 0
-            if query.offset >= total:
-                return TicketPage(total=total)
-            bodies = conn.execute(
-                "SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM tickets"
-                f" {where} {_ORDER} LIMIT %s OFFSET %s) t JOIN ticket_bodies b ON b.seq = t.seq"
-                f" {_ORDER_T}",
-                [*params, query.page_size, query.offset],
-                binary=True,
-            ).fetchall()
-        return TicketPage(total=total, tickets=[bytes(row[0]) for row in bodies])
+            # Both statements in one round trip (pipeline mode); a page past the end just
+            # comes back empty.
+            with conn.pipeline():
+                counted = conn.execute(count, params)
+                page = conn.execute(
+                    "SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM tickets"
+                    f" {where} {_ORDER} LIMIT %s OFFSET %s) t"
+                    f" JOIN ticket_bodies b ON b.seq = t.seq {_ORDER_T}",
+                    [*params, query.page_size, query.offset],
+                    binary=True,
+                )
+            row = counted.fetchone()
+            bodies = page.fetchall()
+        total = int(row[0]) if row else 0
+        return TicketPage(total=total, tickets=[bytes(body) for (body,) in bodies])
 
     def count_tickets(self, helpdesk_id: str) -> int:
         row = self._one(
