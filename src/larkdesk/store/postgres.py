@@ -294,6 +294,8 @@ class PostgresStore:
             row = counted.fetchone()
             bodies = page.fetchall()
         total = int(row[0]) if row else 0
+        if not bodies:
+            return TicketPage(total=total)
         return TicketPage(total=total, tickets=[bytes(body) for (body,) in bodies])
 
     def count_tickets(self, helpdesk_id: str) -> int:
