@@ -12,19 +12,33 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 
+from .backends import BACKEND_NAMES, postgres_schema, redis_url
 from .conftest import LIST_PATH, TOKEN_PATH, LiveServer, larkdesk, start_server, stop_server
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    db = tmp_path_factory.mktemp("e2e") / "larkdesk.db"
-    out = larkdesk("demo", "--tickets", "1500", "--seed", "3", db=db)
-    return db, json.loads(out.stdout)
+@pytest.fixture(scope="module", params=BACKEND_NAMES)
+def demo_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A demo database on each backend: a SQLite file, a PostgreSQL schema (a URL)."""
+    if request.param == "sqlite":
+        db = tmp_path_factory.mktemp("e2e") / "larkdesk.db"
+        out = larkdesk("demo", "--tickets", "1500", "--seed", "3", db=db)
+        yield db, json.loads(out.stdout)
+        return
+    with postgres_schema() as url:  # another seed, another app_id: lark-oapi caches tokens
+        out = larkdesk("demo", "--tickets", "1500", "--seed", "4", db=url)  # type: ignore[arg-type]
+        yield url, json.loads(out.stdout)  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
-def server(demo_db: tuple[Path, dict[str, str]]) -> Iterator[LiveServer]:
-    live = start_server(demo_db[0])
+def server(
+    demo_db: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`larkdesk serve` on the demo; on PostgreSQL with Redis, as a scaled-out worker."""
+    db = demo_db[0]
+    extra = ("--redis", redis_url()) if str(db).startswith("postgresql://") else ()
+    live = start_server(db, *extra, log_dir=tmp_path_factory.mktemp("e2e-logs"))
     yield live
     stop_server(live)
 
