@@ -30,7 +30,7 @@ from .store.base import Store, User
 DEMO_END_MS = calendar.timegm((2026, 10, 31, 16, 0, 0)) * 1000  # 2026-11-01T00:00+08:00
 SPAN_MS = 730 * 24 * 3600 * 1000  # two years
 LEAD_MS = 4 * 3600 * 1000  # room after the last creation for agents to answer and close
-BATCH = 10_000
+BATCH = 50_000
 AGENTS = 200
 GUESTS = 5000
 
@@ -347,7 +347,7 @@ def seed_demo(
     store.upsert_users([*world.agents, *world.guests])
     generated = generate_tickets(seed, creds.helpdesk_id, world, tickets)
     done = 0
-    while batch := list(islice(generated, BATCH)):
+    while batch := sorted(islice(generated, BATCH), key=lambda t: t.created_at):
         store.upsert_tickets(to_record(t, creds.helpdesk_id) for t in batch)
         done += len(batch)
         if progress is not None:

@@ -34,6 +34,7 @@ _PRAGMAS = (
     "PRAGMA cache_size = -65536",
 )
 
+WRITER_CACHE_KIB = -262144  # 256 MiB (negative: KiB, as SQLite counts it)
 ANALYZE_AFTER = 10_000  # writes of this many tickets refresh the planner's statistics
 UPSERT_CHUNK = 500  # tickets looked up and written per statement batch
 
@@ -70,6 +71,8 @@ class SQLiteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = _connect(self.path)
+        # Bulk writes touch pages of a dozen indexes; a larger cache keeps them resident.
+        self._writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
