@@ -11,12 +11,14 @@ from __future__ import annotations
 import calendar
 import random
 import string
+from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import accumulate, islice
 
 from . import admin
 from .helpdesk.models import (
+    NEVER_UPDATED,
     Comments,
     CustomizedFieldDisplayItem,
     I18n,
@@ -28,11 +30,16 @@ from .helpdesk.models import (
 from .store.base import Store, User
 
 DEMO_END_MS = calendar.timegm((2026, 10, 31, 16, 0, 0)) * 1000  # 2026-11-01T00:00+08:00
-SPAN_MS = 730 * 24 * 3600 * 1000  # two years
-LEAD_MS = 4 * 3600 * 1000  # room after the last creation for agents to answer and close
-BATCH = 50_000
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+SPAN_MS = 730 * DAY_MS  # two years
+LEAD_MS = 4 * HOUR_MS  # room after the last creation for agents to answer and close
+CHINA_OFFSET_MS = 8 * HOUR_MS
+BATCH = 50_000  # tickets per store.upsert_tickets call (one transaction)
 AGENTS = 200
 GUESTS = 5000
+ID_MASK = (1 << 22) - 1  # the low bits of a ticket id, below its created_at
+TIE_SHARE = 0.03  # tickets created in the same millisecond as the one before
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
 GIVEN = (
@@ -76,6 +83,10 @@ COMMENTS = [
     "Duplicate of an earlier ticket",
     "需要财务审批",
     "Reset done, asked the user to retry",
+    "已远程协助处理",
+    "Asked the vendor for an ETA",
+    "已转交二线支持",
+    "Known issue, fix scheduled for next release",
 ]
 REASONS = [
     I18n(zh_cn="答案看不懂", en_us="I don't understand", ja_jp="回答が複雑すぎる"),
@@ -121,8 +132,19 @@ CUSTOMIZED_FIELDS = (
 )
 """The demo helpdesk's custom fields (dropdowns): what demo tickets' customized_fields use."""
 
-STATUS_WEIGHTS = {1: 2, 2: 4, 3: 2, 4: 1, 5: 2, 50: 35, 51: 38, 52: 16}
-CHANNEL_WEIGHTS = {0: 10, 2: 15, 9: 20, 13: 25, 14: 30}
+STATUS_WEIGHTS: dict[int, float] = {1: 2, 2: 4, 3: 2, 4: 1, 5: 2, 50: 35, 51: 38, 52: 16}
+CHANNEL_WEIGHTS: dict[int, float] = {0: 10, 2: 15, 9: 20, 13: 25, 14: 30}
+BOT_OR_HUMAN = (1, 52)  # statuses a bot ticket may have besides 50 (closed by the bot)
+WAITING = (1, 3)  # human tickets no agent has entered yet (created, queued)
+# Relative ticket volume by hour of day (China time) and by weekday (Monday first).
+HOUR_WEIGHTS = (
+    *(0.15, 0.1, 0.06, 0.05, 0.05, 0.08, 0.2, 0.45, 0.9, 1.4, 1.6, 1.5),
+    *(1.0, 1.2, 1.5, 1.5, 1.4, 1.2, 0.9, 0.7, 0.6, 0.5, 0.35, 0.25),
+)
+WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.95, 0.35, 0.3)
+TREND = (0.6, 1.5)  # relative volume at the start and at the end of the two years
+# Feishu's numeric user ids (comments' user_id): half of the agents' above 2**53.
+SMALL_USER_ID, BIG_USER_ID = 6_917_529_027_641_081_856, 7_262_656_095_919_128_578
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,122 +224,186 @@ def _wire_user(user: User) -> TicketUser:
     )
 
 
-def _weights(table: dict[int, int]) -> tuple[list[int], list[int]]:
-    return list(table), list(accumulate(table.values()))
+def _table(weights: dict[int, float]) -> tuple[list[int], list[float], float]:
+    """Values, cumulative weights and total, for `values[bisect(cum, rand() * total)]`."""
+    cum = list(accumulate(weights.values()))
+    return list(weights), cum, cum[-1]
 
 
-class _Generator:
-    """The per-ticket draws of `generate_tickets`, with everything reusable precomputed."""
+class _Clock:
+    """Creation times for `count` tickets, newest first, busier in office hours and lately.
 
-    def __init__(self, seed: int, helpdesk_id: str, world: DemoWorld, end_ms: int) -> None:
-        self.rng = random.Random(f"larkdesk-tickets-{seed}-{helpdesk_id}")
+    The window is cut into hours weighted by hour of day and weekday (China time) and a
+    growth trend. Ticket k (0 the oldest) sits at the quantile (k + u) / count of that
+    distribution, u uniform in [0, 1): times come out sorted without holding them, and
+    consecutive tickets are 0 to 2 average gaps apart.
+    """
+
+    def __init__(self, start_ms: int, stop_ms: int, count: int) -> None:
+        hours = max(1, (stop_ms - start_ms) // HOUR_MS)
+        low, high = TREND
+        weights = []
+        for h in range(hours):
+            local = start_ms + h * HOUR_MS + CHINA_OFFSET_MS
+            weekday = (local // DAY_MS + 3) % 7  # 1970-01-01 was a Thursday
+            trend = low + (high - low) * h / hours
+            weights.append(HOUR_WEIGHTS[local // HOUR_MS % 24] * WEEKDAY_WEIGHTS[weekday] * trend)
+        self.start = start_ms
+        self.cum = [0.0, *accumulate(weights)]
+        self.ms_per_weight = [HOUR_MS / w for w in weights]
+        self.step = self.cum[-1] / max(count, 1)
+        self.count = count
+
+    def newest_first(self, rand: Callable[[], float]) -> Iterator[tuple[int, int]]:
+        """(k, created_at) for k = count - 1 down to 0."""
+        cum, per, step, start = self.cum, self.ms_per_weight, self.step, self.start
+        hour = len(per) - 1
+        for k in range(self.count - 1, -1, -1):
+            q = (k + rand()) * step
+            while hour > 0 and cum[hour] > q:
+                hour -= 1
+            yield k, start + hour * HOUR_MS + min(int((q - cum[hour]) * per[hour]), HOUR_MS - 1)
+
+
+class _TicketMaker:
+    """The per-ticket draws of `generate_tickets`, everything reusable precomputed."""
+
+    def __init__(self, rng: random.Random, helpdesk_id: str, world: DemoWorld, end_ms: int):
+        self.rand = rng.random
         self.agents = [_wire_user(u) for u in world.agents]
         self.guests = [_wire_user(u) for u in world.guests]
         self.tags = world.tags
-        self.author_ids = {a.id: 7_262_656_095_919_128_578 + n for n, a in enumerate(self.agents)}
+        self.numeric_ids = {
+            a.id: (BIG_USER_ID if n % 2 else SMALL_USER_ID) + n for n, a in enumerate(self.agents)
+        }
         self.fields = [definition.items() for definition in CUSTOMIZED_FIELDS]
-        self.statuses, self.status_cum = _weights(STATUS_WEIGHTS)
-        self.channels, self.channel_cum = _weights(CHANNEL_WEIGHTS)
-        self.salt = int(helpdesk_id) & 0x3FFFFF
-        self.end_ms = end_ms
+        self.statuses = _table(STATUS_WEIGHTS)
+        self.channels = _table(CHANNEL_WEIGHTS)
+        self.salt = int(helpdesk_id) & ID_MASK if helpdesk_id.isdigit() else 0
+        self.last_update = end_ms - 1
 
-    def ticket(self, i: int, created: int) -> Ticket:
-        rand, choices = self.rng.random, self.rng.choices
-        status = choices(self.statuses, cum_weights=self.status_cum)[0]
-        bot = status == 50 or (status in (1, 52) and rand() < 0.4)
+    def ticket(self, k: int, created: int) -> Ticket:
+        rand = self.rand
+        statuses, status_cum, status_total = self.statuses
+        status = statuses[bisect(status_cum, rand() * status_total)]
+        bot = status == 50 or (status in BOT_OR_HUMAN and rand() < 0.4)
+        guests = self.guests
         ticket = Ticket(
-            ticket_id=str((created << 22) | ((i + self.salt) & 0x3FFFFF)),
-            guest=self.guests[int(GUESTS * rand() ** 1.6)],
+            ticket_id=str(created << 22 | (k + self.salt) & ID_MASK),
+            guest=guests[int(len(guests) * rand() ** 1.6)],  # regulars write often
             ticket_type=1 if bot else 2,
             status=status,
             created_at=created,
-            channel=choices(self.channels, cum_weights=self.channel_cum)[0],
         )
-        last = created + self.rng.randint(1_000, 120_000)
-        if not bot and status != 3:  # queued tickets (3) still wait for an agent
-            last = self._serve(ticket, i)
+        if bot or status in WAITING:
+            latest = created + 2_000 + int(rand() * 600_000)  # the conversation with the bot
+        else:
+            latest = self._serve(ticket, created)
         if status >= 50:
-            last = self._close(ticket, last)
+            latest = self._close(ticket, latest)
         elif rand() < 0.5:
             ticket.solve = 1
-        never = status < 50 and rand() < 0.08
-        ticket.updated_at = (
-            -1 if never else min(last + self.rng.randint(0, 86_400_000), self.end_ms)
-        )
+        if status < 50 and rand() < 0.1:
+            ticket.updated_at = NEVER_UPDATED
+        else:
+            ticket.updated_at = min(latest + int(rand() * rand() * DAY_MS), self.last_update)
         self._decorate(ticket)
         return ticket
 
-    def _serve(self, ticket: Ticket, i: int) -> int:
-        """Agents enter, answer and (maybe) comment; returns the last agent response."""
-        rand, randint = self.rng.random, self.rng.randint
-        team: dict[str | None, TicketUser] = {}
-        for _ in range(1 + int(rand() ** 3 * 3)):
-            agent = self.agents[int(AGENTS * rand() ** 2)]  # a few agents are very busy
-            team[agent.id] = agent
-        agents = list(team.values())
-        entry = ticket.created_at + randint(5_000, 1_800_000)
-        first = entry + randint(5_000, 1_200_000)
-        last = first + randint(0, 7_200_000)
-        ticket.agents, ticket.agent_owner = agents, agents[0]
-        ticket.agent_entry_time, ticket.agent_first_response_time = entry, first
-        ticket.agent_last_response_time = last
+    def _serve(self, ticket: Ticket, created: int) -> int:
+        """Agents enter, answer and maybe comment; return the last agent activity."""
+        rand, agents = self.rand, self.agents
+        entry = created + 5_000 + int(rand() * 1_800_000)
+        owner = agents[int(len(agents) * rand() ** 2)]  # a few agents are very busy
+        team = [owner]
+        for _ in range(int(rand() ** 3 * 3)):
+            helper = agents[int(len(agents) * rand() ** 2)]
+            if helper not in team:
+                team.append(helper)
+        ticket.agents, ticket.agent_owner, ticket.agent_entry_time = team, owner, entry
         if rand() < 0.1:
-            ticket.collaborators = [self.agents[randint(0, AGENTS - 1)]]
-        if rand() < 0.35:
-            author = agents[0]
+            other = agents[int(len(agents) * rand())]
+            if other not in team:
+                ticket.collaborators = [other]
+        if ticket.status == 2 and rand() < 0.15:  # in process, not answered yet
+            return entry
+        first = entry + 5_000 + int(rand() * 1_200_000)
+        last = first + int(rand() * rand() * 7_200_000)
+        ticket.agent_first_response_time, ticket.agent_last_response_time = first, last
+        if rand() < 0.6:
+            author = team[int(len(team) * rand())]
             ticket.comments = Comments(
-                content=COMMENTS[randint(0, len(COMMENTS) - 1)],
-                created_at=first,
-                id=i + 1,
+                content=COMMENTS[int(len(COMMENTS) * rand())],
+                created_at=first + int((last - first) * rand()),
+                id=int(ticket.ticket_id) + 1,
                 user_avatar_url=author.avatar_url,
                 user_name=author.name,
-                user_id=self.author_ids[author.id or ""],
+                user_id=self.numeric_ids[author.id],
             )
         return last
 
-    def _close(self, ticket: Ticket, last: int) -> int:
-        rand, randint = self.rng.random, self.rng.randint
-        closed_at = last + randint(0, 3_600_000)
+    def _close(self, ticket: Ticket, latest: int) -> int:
+        """Close the ticket after its last activity; return the closing time."""
+        rand = self.rand
+        closed_at = latest + int(rand() * 3_600_000)
         ticket.closed_at = closed_at
         ticket.solve = 2 if rand() < 0.75 else 1
         if ticket.status == 51 and ticket.agents:
-            ticket.closed_by = ticket.agents[randint(0, len(ticket.agents) - 1)]
+            ticket.closed_by = ticket.agents[int(len(ticket.agents) * rand())]
         elif ticket.status == 52:
             ticket.closed_by = ticket.guest
         if rand() < 0.6:
-            ticket.score = self.rng.choices((1, 2, 3), cum_weights=(15, 40, 100))[0]
+            r = rand()
+            ticket.score = 1 if r < 0.15 else 2 if r < 0.4 else 3
             if ticket.score == 1:
-                ticket.dissatisfaction_reason = REASONS[randint(0, len(REASONS) - 1)]
+                ticket.dissatisfaction_reason = REASONS[int(len(REASONS) * rand())]
         return closed_at
 
     def _decorate(self, ticket: Ticket) -> None:
-        rand, randint = self.rng.random, self.rng.randint
-        n_tags = int(rand() ** 1.5 * 4)
+        """Channel, tags and custom fields."""
+        rand = self.rand
+        channels, channel_cum, channel_total = self.channels
+        ticket.channel = channels[bisect(channel_cum, rand() * channel_total)]
+        n_tags = int(rand() ** 1.5 * 4)  # 0 to 3, mostly few
         if n_tags:
-            picked = {self.tags[int(len(self.tags) * rand() ** 2)].name for _ in range(n_tags)}
-            ticket.tags = [t for t in self.tags if t.name in picked]
+            tags = self.tags
+            ticket.tags = [
+                tags[j] for j in sorted({int(len(tags) * rand() ** 2) for _ in range(n_tags)})
+            ]
         if rand() < 0.2:
-            chosen = [opts[randint(0, len(opts) - 1)] for opts in self.fields if rand() < 0.7]
-            ticket.customized_fields = chosen or None
+            fields = [opts[int(len(opts) * rand())] for opts in self.fields if rand() < 0.7]
+            ticket.customized_fields = fields or None
 
 
 def generate_tickets(
     seed: int, helpdesk_id: str, world: DemoWorld, count: int, end_ms: int = DEMO_END_MS
 ) -> Iterator[Ticket]:
-    """`count` tickets, the same for the same (seed, helpdesk_id); durations left to `derive`.
+    """`count` tickets, newest first; the same for the same (seed, helpdesk_id, count).
 
-    Ticket ids are snowflake-like, `(created_at << 22) | (index + helpdesk salt) mod 2**22`:
-    19 digits, below 2**63, unique while a helpdesk has fewer than 4,194,304 tickets in one
-    millisecond, and different between helpdesks.
+    `created_at` spans the two years before `end_ms` (busier in office hours, on weekdays
+    and lately), 3% of tickets share the previous one's millisecond, and every timestamp
+    stays before `end_ms`. Durations are left to `models.derive` (so `to_record`), and
+    `helpdesk_id` to `to_record`. Newest first is the list API's order, and the order in
+    which the store's (mostly descending) indexes grow compactly.
+
+    Ticket ids are snowflake-like, `created_at << 22 | (k + helpdesk salt) mod 2**22`, k the
+    ticket's rank from the oldest: 19 digits and below 2**63 for any `created_at` from 1977
+    to 2039. Times are sorted, so only a run of tickets with one `created_at` can share its
+    high bits, and the ranks of a run differ by less than 2**22 unless it holds more than
+    4,194,304 tickets: ids are unique for any count up to 4,194,304, and for 1,000,000 or
+    50,000,000 tickets too unless millions of ties in a row were drawn (the expected run of
+    ties is 1.03 tickets). The salt (the helpdesk id's low 22 bits) and the per-helpdesk
+    random stream keep different helpdesks' ids apart.
     """
-    generator = _Generator(seed, helpdesk_id, world, end_ms)
-    rand = generator.rng.random
-    start = end_ms - SPAN_MS
-    created = start
-    for i in range(count):
-        if i == 0 or rand() >= 0.03:  # 3% share the previous ticket's millisecond
-            created = start + int((SPAN_MS - LEAD_MS) * rand() ** 0.7)  # busier towards the end
-        yield generator.ticket(i, created)
+    rng = random.Random(f"larkdesk-tickets-{seed}-{helpdesk_id}")
+    rand = rng.random
+    maker = _TicketMaker(rng, helpdesk_id, world, end_ms)
+    clock = _Clock(end_ms - SPAN_MS, end_ms - LEAD_MS, count)
+    created = 0
+    for k, moment in clock.newest_first(rand):
+        if created == 0 or rand() >= TIE_SHARE:
+            created = moment
+        yield maker.ticket(k, created)
 
 
 def seed_demo(
@@ -345,10 +431,12 @@ def seed_demo(
     )
     world = demo_world(seed, creds.tenant_key)
     store.upsert_users([*world.agents, *world.guests])
-    generated = generate_tickets(seed, creds.helpdesk_id, world, tickets)
+    helpdesk_id = creds.helpdesk_id
+    # Newest first: the store's descending indexes then fill their pages (see generate_tickets).
+    generated = generate_tickets(seed, helpdesk_id, world, tickets)
     done = 0
-    while batch := sorted(islice(generated, BATCH), key=lambda t: t.created_at):
-        store.upsert_tickets(to_record(t, creds.helpdesk_id) for t in batch)
+    while batch := [to_record(t, helpdesk_id) for t in islice(generated, BATCH)]:
+        store.upsert_tickets(batch)
         done += len(batch)
         if progress is not None:
             progress(done)
