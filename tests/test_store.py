@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from larkdesk import admin
-from larkdesk.helpdesk.models import Ticket, TicketTag, TicketUser, to_record
-from larkdesk.store.base import ConflictError, IssuedToken, Store, TicketQuery
+from larkdesk.helpdesk.models import Ticket, TicketTag, TicketUser, decode_ticket, to_record
+from larkdesk.store.base import (
+    CommentRecord,
+    ConflictError,
+    CustomizedFieldRecord,
+    IssuedToken,
+    Rewrite,
+    Store,
+    TagRecord,
+    TicketQuery,
+    TicketWrite,
+    User,
+    Window,
+)
 from larkdesk.store.sqlite import SQLiteStore
 
 from .backends import BACKEND_NAMES, open_backend
@@ -161,3 +174,104 @@ def test_guest_name_matches_like_metacharacters_literally(any_store: Store) -> N
     assert (matches("0%"), matches("%"), matches("a_b"), matches("_")) == (1, 1, 1, 1)
     assert (matches("k\\s"), matches("\\"), matches("ünïcödé ss"), matches("SS")) == (1, 1, 1, 1)
     assert matches("") == len(names)
+
+
+# -- the ticket lifecycle ---------------------------------------------------------------
+
+
+def _add_tag(name: str) -> Rewrite:
+    """A rewrite that appends a tag to what is stored (a lost update would lose a tag)."""
+
+    def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
+        current = decode_ticket(body)
+        current.tags = [*(current.tags or ()), TicketTag(id=name, name=name)]
+        return TicketWrite(to_record(current, current.helpdesk_id or ""))
+
+    return rewrite
+
+
+def test_get_ticket_answers_only_for_its_helpdesk(any_store: Store) -> None:
+    first, second = desk(any_store), desk(any_store)
+    any_store.upsert_tickets([to_record(ticket("1", T0), first)])
+    body = any_store.get_ticket("1", first)
+    assert body is not None and decode_ticket(body).ticket_id == "1"
+    assert any_store.get_ticket("1") == body
+    assert any_store.get_ticket("1", second) is None
+    assert any_store.get_ticket("2", first) is None
+    assert any_store.get_ticket("1\x00", first) is None
+
+
+def test_create_ticket_refuses_a_taken_id(any_store: Store) -> None:
+    first, second = desk(any_store), desk(any_store)
+    assert any_store.create_ticket(to_record(ticket("1", T0), first))
+    assert not any_store.create_ticket(to_record(ticket("1", T0 + 1), second))
+    assert any_store.count_tickets(first) == 1 and any_store.count_tickets(second) == 0
+    assert any_store.list_tickets(first, TicketQuery()).total == 1
+
+
+def test_update_ticket_rewrites_columns_links_tags_and_comments(any_store: Store) -> None:
+    hd, other = desk(any_store), desk(any_store)
+    any_store.upsert_tickets([to_record(ticket("1", T0, ("ou_a",), ("x",)), hd)])
+    any_store.save_tags(hd, [TagRecord("100", "old")])
+    seen: list[list[TagRecord]] = []
+
+    def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
+        seen.append(list(tags))
+        current = decode_ticket(body)
+        current.status, current.updated_at = 51, T0 + 9
+        current.tags = [TicketTag(id=t.tag_id, name=t.name) for t in tags]
+        comment = CommentRecord(7, T0 + 9, b'{"id":7}')
+        return TicketWrite(to_record(current, hd), (comment,))
+
+    proposed = [TagRecord("200", "new"), TagRecord("300", "old")]
+    assert any_store.update_ticket(other, "1", proposed, rewrite) is None  # not its ticket
+    assert seen == [] and any_store.list_tags(other) == []
+    record = any_store.update_ticket(hd, "1", proposed, rewrite)
+    assert record is not None and seen == [[TagRecord("200", "new"), TagRecord("100", "old")]]
+    assert any_store.list_tags(hd) == [TagRecord("200", "new"), TagRecord("100", "old")]
+    window = Window(T0 + 9, T0 + 9)
+    assert any_store.list_tickets(hd, TicketQuery(statuses=(51,), updated=window)).total == 1
+    assert any_store.list_tickets(hd, TicketQuery(tags=("x",))).total == 0
+    assert any_store.list_tickets(hd, TicketQuery(tags=("new",))).total == 1
+    assert any_store.get_ticket("1", hd) == record.body
+    assert any_store.list_comments("1") == [b'{"id":7}']
+
+
+def test_a_failing_rewrite_changes_nothing(any_store: Store) -> None:
+    hd = desk(any_store)
+    any_store.upsert_tickets([to_record(ticket("1", T0), hd)])
+    before = any_store.get_ticket("1", hd)
+
+    def refuse(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        any_store.update_ticket(hd, "1", [TagRecord("1", "fresh")], refuse)
+    assert any_store.get_ticket("1", hd) == before and any_store.list_tags(hd) == []
+
+
+def test_concurrent_updates_of_one_ticket_all_take_effect(any_store: Store) -> None:
+    hd = desk(any_store)
+    any_store.upsert_tickets([to_record(ticket("1", T0), hd)])
+    names = [f"t{n}" for n in range(24)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        done = list(pool.map(lambda n: any_store.update_ticket(hd, "1", [], _add_tag(n)), names))
+    assert all(done)
+    body = any_store.get_ticket("1", hd)
+    assert body is not None
+    assert sorted(t.name or "" for t in decode_ticket(body).tags or ()) == sorted(names)
+    assert any_store.list_tickets(hd, TicketQuery(tags=("t0", "t23"))).total == 1
+
+
+def test_users_and_customized_fields(any_store: Store) -> None:
+    hd = desk(any_store)
+    any_store.upsert_users([User("ou_1", "tk", "Ann", email="a@x")])
+    assert any_store.get_user("ou_1") == User("ou_1", "tk", "Ann", email="a@x")
+    assert any_store.get_user("ou_2") is None
+    fields = [CustomizedFieldRecord(hd, "f2", 2, b"{}"), CustomizedFieldRecord(hd, "f1", 1, b"[]")]
+    any_store.save_customized_fields(fields)
+    any_store.save_customized_fields([CustomizedFieldRecord(hd, "f2", 0, b'{"x":1}')])
+    assert [(f.field_id, f.position, f.body) for f in any_store.list_customized_fields(hd)] == [
+        ("f2", 0, b'{"x":1}'),
+        ("f1", 1, b"[]"),
+    ]

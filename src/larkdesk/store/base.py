@@ -5,7 +5,7 @@ Nothing above the store writes SQL; nothing in the store knows about HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -113,6 +113,46 @@ class TicketPage:
     tickets: Sequence[bytes] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class TagRecord:
+    """A helpdesk's tag: its id and its name (unique per helpdesk)."""
+
+    tag_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    """One comment of a ticket's history: its id, time and wire JSON (`Comments`)."""
+
+    comment_id: int
+    created_at: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CustomizedFieldRecord:
+    """A helpdesk's custom-field definition, as its wire JSON (`TicketCustomizedField`)."""
+
+    helpdesk_id: str
+    field_id: str
+    position: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TicketWrite:
+    """What an update writes: the ticket, and comments to keep in its history."""
+
+    record: TicketRecord
+    comments: tuple[CommentRecord, ...] = ()
+
+
+Rewrite = Callable[[bytes, Sequence[TagRecord]], TicketWrite]
+"""An update, run inside the store's write transaction on the ticket's current wire JSON
+and the helpdesk's tags it names; whatever it raises rolls the transaction back."""
+
+
 class ConflictError(Exception):
     """A write that would break an invariant (e.g. a ticket id owned by another helpdesk)."""
 
@@ -133,6 +173,7 @@ class Store(Protocol):
     def create_helpdesk(self, helpdesk: Helpdesk) -> None: ...
     def get_helpdesk(self, helpdesk_id: str) -> Helpdesk | None: ...
     def upsert_users(self, users: Iterable[User]) -> None: ...
+    def get_user(self, user_id: str) -> User | None: ...
 
     # access tokens (hashed)
     def save_token(self, token: IssuedToken) -> None: ...
@@ -146,3 +187,39 @@ class Store(Protocol):
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage: ...
     def count_tickets(self, helpdesk_id: str) -> int: ...
+
+    # the ticket lifecycle
+    def get_ticket(self, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
+        """The ticket's wire JSON; None unless it exists (in `helpdesk_id`, when given)."""
+        ...
+
+    def create_ticket(self, record: TicketRecord) -> bool:
+        """Insert a new ticket; False (and nothing written) if its ticket_id is taken."""
+        ...
+
+    def update_ticket(
+        self, helpdesk_id: str, ticket_id: str, tags: Sequence[TagRecord], rewrite: Rewrite
+    ) -> TicketRecord | None:
+        """In one transaction, with the ticket locked against concurrent writers: create
+        the `tags` the helpdesk lacks by name (with the ids proposed), call `rewrite` on
+        the current wire JSON and the tags as stored (in the order given), write its
+        ticket (filter columns, links, wire JSON) and comments. None if the helpdesk has
+        no such ticket (then nothing is written)."""
+        ...
+
+    def list_comments(self, ticket_id: str) -> list[bytes]:
+        """The wire JSON of every comment kept for the ticket, oldest first."""
+        ...
+
+    def save_tags(self, helpdesk_id: str, tags: Iterable[TagRecord]) -> None:
+        """Add tags to the helpdesk; a name it already has keeps its id."""
+        ...
+
+    def list_tags(self, helpdesk_id: str) -> list[TagRecord]: ...
+    def save_customized_fields(self, fields: Iterable[CustomizedFieldRecord]) -> None:
+        """Insert or replace custom-field definitions by (helpdesk_id, field_id)."""
+        ...
+
+    def list_customized_fields(self, helpdesk_id: str) -> list[CustomizedFieldRecord]:
+        """The helpdesk's custom-field definitions by position, then field id."""
+        ...

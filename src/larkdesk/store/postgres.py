@@ -31,6 +31,7 @@ from .base import (
 )
 from .filters import Dialect, where_clause
 from .migrations import load_migrations
+from .postgres_lifecycle import PostgresLifecycle
 
 # The casefolded needle is matched with LIKE (which the trigram index serves), its own
 # LIKE metacharacters escaped first so that `guest_name=50%_off` means those characters.
@@ -90,8 +91,9 @@ def redact(url: str) -> str:
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
 
 
-class PostgresStore:
-    """`Store` on a PostgreSQL database (a `postgresql://` URL)."""
+class PostgresStore(PostgresLifecycle):
+    """`Store` on a PostgreSQL database (a `postgresql://` URL); the lifecycle methods in
+    `postgres_lifecycle`."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
@@ -269,6 +271,9 @@ class PostgresStore:
             with self._read() as conn:  # (autocommit: VACUUM runs outside a transaction)
                 conn.execute("VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags")
         return count
+
+    def _write_records(self, conn: psycopg.Connection[Any], records: list[TicketRecord]) -> None:
+        _upsert_chunk(conn, records)
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         searchable = _without_nul(query)

@@ -25,6 +25,7 @@ from .base import (
 )
 from .filters import SQLITE, where_clause
 from .migrations import load_migrations
+from .sqlite_lifecycle import SQLiteLifecycle
 
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -63,8 +64,8 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore:
-    """`Store` on a SQLite file."""
+class SQLiteStore(SQLiteLifecycle):
+    """`Store` on a SQLite file (the lifecycle methods in `sqlite_lifecycle`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -252,6 +253,10 @@ class SQLiteStore:
         if count >= ANALYZE_AFTER:
             self.analyze()
         return count
+
+    def _write_records(self, conn: sqlite3.Connection, records: list[TicketRecord]) -> None:
+        next_seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()[0]
+        _upsert_chunk(conn, records, next_seq)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics (sampled, so it stays quick on big files)."""
