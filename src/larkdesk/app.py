@@ -17,6 +17,7 @@ from . import envelope
 from .auth.gateway import Gateway
 from .auth.routes import AuthRoutes
 from .auth.tokens import RedisTokens, TokenService
+from .helpdesk.lifecycle import TicketLifecycle
 from .helpdesk.routes import HelpdeskRoutes
 from .helpdesk.service import HelpdeskService
 from .ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
@@ -34,6 +35,7 @@ class Services:
     tokens: TokenService
     limiter: RateLimiter
     helpdesk: HelpdeskService
+    lifecycle: TicketLifecycle
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
@@ -53,6 +55,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         tokens=TokenService(store, shared=shared),
         limiter=build_limiter(settings),
         helpdesk=HelpdeskService(store),
+        lifecycle=TicketLifecycle(store),
     )
 
 
@@ -80,7 +83,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     gateway = Gateway(services.store, services.tokens, services.limiter)
     routes = [
         *AuthRoutes(services.tokens).routes(),
-        *HelpdeskRoutes(gateway, services.helpdesk).routes(),
+        *HelpdeskRoutes(gateway, services.helpdesk, services.lifecycle).routes(),
     ]
     app = Starlette(
         routes=routes,

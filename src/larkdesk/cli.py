@@ -21,6 +21,7 @@ from . import __version__, admin, demo
 from .settings import Settings, default_db
 from .store import StoreUnavailable, open_store
 from .store.base import Store
+from .ticket_cli import ticket_group
 from .transfer import ImportFailed, import_ndjson
 
 db_option = click.option(
@@ -375,5 +376,7 @@ def migrate_command(source: str, target: str, chunk: int) -> None:
     if not report.verified:
         raise click.ClickException("the copy did not verify: counts differ (see above)")
 
+
+main.add_command(ticket_group)
 
 logging.getLogger("larkdesk").addHandler(logging.NullHandler())

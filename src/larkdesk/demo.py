@@ -11,12 +11,19 @@ from __future__ import annotations
 import calendar
 import random
 import string
+import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import accumulate, islice
 
 from . import admin
+from .helpdesk.fields import (
+    DropdownOption,
+    DropdownOptions,
+    TicketCustomizedField,
+    encode_definition,
+)
 from .helpdesk.models import (
     NEVER_UPDATED,
     Comments,
@@ -27,7 +34,7 @@ from .helpdesk.models import (
     TicketUser,
     to_record,
 )
-from .store.base import Store, User
+from .store.base import CustomizedFieldRecord, Store, TagRecord, User
 
 DEMO_END_MS = calendar.timegm((2026, 10, 31, 16, 0, 0)) * 1000  # 2026-11-01T00:00+08:00
 HOUR_MS = 3_600_000
@@ -122,6 +129,36 @@ class FieldDefinition:
             )
             for value in self.values
         ]
+
+    def record(
+        self, helpdesk_id: str, created_at: int, creator: TicketUser
+    ) -> CustomizedFieldRecord:
+        """The definition as the helpdesk keeps it (what ticket_customized_fields lists)."""
+        options = [
+            DropdownOption(tag=str(uuid.uuid5(uuid.NAMESPACE_OID, self.id + v)), display_name=v)
+            for v in self.values
+        ]
+        definition = TicketCustomizedField(
+            ticket_customized_field_id=self.id,
+            helpdesk_id=helpdesk_id,
+            key_name=self.key_name,
+            display_name=self.display_name,
+            position=str(self.position),
+            field_type="dropdown",
+            description=f"{self.display_name}: one of {', '.join(self.values)}",
+            visible=True,
+            editable=self.editable,
+            required=self.required,
+            created_at=str(created_at),
+            updated_at=str(created_at),
+            created_by=creator,
+            updated_by=creator,
+            dropdown_options=DropdownOptions(children=options),
+            dropdown_allow_multiple=False,
+        )
+        return CustomizedFieldRecord(
+            helpdesk_id, self.id, self.position, encode_definition(definition)
+        )
 
 
 CUSTOMIZED_FIELDS = (
@@ -432,6 +469,11 @@ def seed_demo(
     world = demo_world(seed, creds.tenant_key)
     store.upsert_users([*world.agents, *world.guests])
     helpdesk_id = creds.helpdesk_id
+    store.save_tags(helpdesk_id, [TagRecord(t.id or "", t.name or "") for t in world.tags])
+    owner = _wire_user(world.agents[0])
+    store.save_customized_fields(
+        f.record(helpdesk_id, DEMO_END_MS - SPAN_MS, owner) for f in CUSTOMIZED_FIELDS
+    )
     # Newest first: the store's descending indexes then fill their pages (see generate_tickets).
     generated = generate_tickets(seed, helpdesk_id, world, tickets)
     done = 0

@@ -44,6 +44,14 @@ def one_ticket(ticket: bytes) -> Response:
     return json_response(b'{"code":0,"msg":"success","data":{"ticket":' + ticket + b"}}")
 
 
+def field_page(items: Sequence[bytes], has_more: bool, next_page_token: str | None) -> Response:
+    """The custom-field list's success body, spliced from each definition's stored JSON."""
+    head = b'{"code":0,"msg":"success","data":{"has_more":' + (b"true" if has_more else b"false")
+    if next_page_token is not None:
+        head += b',"next_page_token":' + _encode(next_page_token)
+    return json_response(head + b',"items":[' + b",".join(items) + b"]}}")
+
+
 def error_response(error: FeishuError, log_id: str) -> Response:
     """The wire form of any larkdesk error."""
     body: dict[str, Any] = {"code": error.code, "msg": error.message}

@@ -85,6 +85,14 @@ class HelpdeskUnauthorized(FeishuError):
     msg = "Unauthorized, please check you have the correct access"
 
 
+class ResourceNotFound(FeishuError):
+    """A ticket id the helpdesk does not have (unknown, or another helpdesk's)."""
+
+    http_status = 404
+    code = 154004
+    msg = "Resource not found"
+
+
 class InternalError(FeishuError):
     http_status = 500
     code = 155000
@@ -113,6 +121,7 @@ WIRE_ERRORS: tuple[type[FeishuError], ...] = (
     RateLimited,
     BadRequest,
     HelpdeskUnauthorized,
+    ResourceNotFound,
     InternalError,
     TokenInvalidParam,
     TokenSecretInvalid,

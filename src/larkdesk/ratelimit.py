@@ -25,7 +25,11 @@ class Limit:
 
 
 FEISHU_HELPDESK_LIMITS = (Limit(50, 1.0), Limit(1000, 60.0))
-"""The list API's tier in the seed: 50 requests/second and 1000 requests/minute."""
+"""The list API's tier in the seed: 50 requests/second and 1000 requests/minute. The
+other helpdesk APIs use it too, except start_service (below)."""
+
+START_SERVICE_LIMITS = (Limit(5, 1.0), Limit(100, 60.0))
+"""start_service opens a chat per call: a lower tier, 5 requests/second and 100/minute."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,197 @@
+"""The ticket lifecycle rules between the routes (or the CLI) and the store: read one
+ticket, change it, start a service, list custom fields. No HTTP here, no SQL here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from ..errors import BadRequest, ResourceNotFound
+from ..store.base import (
+    CommentRecord,
+    Rewrite,
+    Store,
+    TagRecord,
+    TicketWrite,
+    User,
+)
+from .bodies import StartServiceBody, UpdateTicketBody
+from .changes import apply_update
+from .fields import TicketCustomizedField, checked_values, decode_definition
+from .models import (
+    NEVER_UPDATED,
+    Comments,
+    CustomizedFieldDisplayItem,
+    InvalidTicket,
+    Ticket,
+    TicketUser,
+    decode_ticket,
+    to_record,
+    validate,
+)
+
+OPEN_API_CHANNEL = 9  # the seed's channel for tickets started through the Open API
+BOT_SERVING, IN_PROCESS, QUEUED = 1, 2, 3
+BOT, HUMAN = 1, 2
+MAX_FIELD_PAGE = 100
+DEFAULT_FIELD_PAGE = 20
+_encode = msgspec.json.Encoder().encode
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def snowflake(at_ms: int) -> int:
+    """A 19-digit id like Feishu's: the millisecond in the high bits, 22 random low bits."""
+    return at_ms << 22 | secrets.randbits(22)
+
+
+def wire_user(user: User) -> TicketUser:
+    return TicketUser(
+        id=user.user_id,
+        avatar_url=user.avatar_url or None,
+        name=user.name,
+        email=user.email or None,
+        department=user.department or None,
+        city=user.city or None,
+        country=user.country or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StartedService:
+    chat_id: str
+    ticket_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPage:
+    items: list[bytes]
+    has_more: bool
+    next_page_token: str | None
+
+
+class TicketLifecycle:
+    def __init__(self, store: Store, clock: Callable[[], int] = now_ms) -> None:
+        self._store = store
+        self._clock = clock
+
+    def get_ticket(self, helpdesk_id: str, ticket_id: str) -> bytes:
+        """The ticket's wire JSON (the list API's shape); another helpdesk's is not found."""
+        body = self._store.get_ticket(ticket_id, helpdesk_id)
+        if body is None:
+            raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
+        return body
+
+    def helpdesk_of(self, ticket_id: str) -> str:
+        """The helpdesk a ticket belongs to (for the CLI, which has no helpdesk header)."""
+        body = self._store.get_ticket(ticket_id)
+        if body is None:
+            raise ResourceNotFound(f"there is no ticket {ticket_id!r}")
+        return decode_ticket(body).helpdesk_id or ""
+
+    def definitions(self, helpdesk_id: str) -> dict[str, TicketCustomizedField]:
+        records = self._store.list_customized_fields(helpdesk_id)
+        return {r.field_id: decode_definition(r.body) for r in records}
+
+    def list_customized_fields(
+        self, helpdesk_id: str, page_size: int, page_token: str | None, visible: bool | None
+    ) -> FieldPage:
+        """One page of the helpdesk's custom-field definitions, by position; the token is
+        the last field id of the previous page."""
+        records = self._store.list_customized_fields(helpdesk_id)
+        if visible is not None:
+            records = [r for r in records if decode_definition(r.body).visible == visible]
+        start = 0
+        if page_token:
+            ids = [r.field_id for r in records]
+            if page_token not in ids:
+                raise BadRequest(f"page_token {page_token!r} is not a token this API gave")
+            start = ids.index(page_token) + 1
+        page = records[start : start + page_size]
+        has_more = start + page_size < len(records)
+        token = page[-1].field_id if has_more and page else None
+        return FieldPage([r.body for r in page], has_more, token)
+
+    def update_ticket(self, helpdesk_id: str, ticket_id: str, change: UpdateTicketBody) -> bytes:
+        """Apply the update in one transaction; return the ticket's new wire JSON."""
+        fields: dict[str, CustomizedFieldDisplayItem | None] = {}
+        if change.customized_fields is not None:
+            fields = checked_values(self.definitions(helpdesk_id), change.customized_fields)
+        proposed = [TagRecord(str(snowflake(self._clock())), n) for n in change.tag_names or ()]
+        rewrite = self._rewrite(helpdesk_id, change, fields)
+        record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
+        if record is None:
+            raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
+        return record.body
+
+    def _rewrite(
+        self,
+        helpdesk_id: str,
+        change: UpdateTicketBody,
+        fields: dict[str, CustomizedFieldDisplayItem | None],
+    ) -> Rewrite:
+        def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
+            ticket = decode_ticket(body)
+            # Never earlier than what is stored: updates of one ticket stay in order.
+            now = max(self._clock(), ticket.created_at, ticket.updated_at or 0)
+            history = apply_update(ticket, change, tags, fields, now, snowflake(now))
+            try:
+                validate(ticket)
+            except InvalidTicket as exc:
+                raise BadRequest(str(exc)) from None
+            comments = tuple(_comment_record(c, ticket.created_at) for c in history)
+            return TicketWrite(to_record(ticket, helpdesk_id), comments)
+
+        return rewrite
+
+    def start_service(
+        self, helpdesk_id: str, tenant_key: str, request: StartServiceBody
+    ) -> StartedService:
+        """A new ticket for the guest: a bot ticket, or a human one that the appointed
+        agents enter at once (queued for an agent when none is appointed)."""
+        guest = self._tenant_user("open_id", request.open_id or "", tenant_key)
+        agents = [
+            self._tenant_user(f"appointed_agents[{n}]", open_id, tenant_key)
+            for n, open_id in enumerate(dict.fromkeys(request.appointed_agents or ()))
+        ]
+        for _ in range(5):  # a taken id (same millisecond, same 22 random bits) is retried
+            now = self._clock()
+            ticket = Ticket(
+                ticket_id=str(snowflake(now)),
+                guest=wire_user(guest),
+                ticket_type=HUMAN if request.human_service else BOT,
+                status=BOT_SERVING,
+                created_at=now,
+                updated_at=NEVER_UPDATED,
+                channel=OPEN_API_CHANNEL,
+            )
+            if request.human_service:
+                ticket.status = IN_PROCESS if agents else QUEUED
+            if agents:
+                ticket.agents = [wire_user(a) for a in agents]
+                ticket.agent_owner = ticket.agents[0]
+                ticket.agent_entry_time = now
+            if self._store.create_ticket(to_record(ticket, helpdesk_id)):
+                return StartedService("oc_" + secrets.token_hex(16), ticket.ticket_id)
+        raise BadRequest("could not allocate a ticket id; try again")
+
+    def _tenant_user(self, name: str, open_id: str, tenant_key: str) -> User:
+        user = self._store.get_user(open_id)
+        if user is None or user.tenant_key != tenant_key:
+            raise BadRequest(f"{name} {open_id!r} is not a user of this tenant")
+        return user
+
+
+def _comment_record(comment: Comments, fallback_time: int) -> CommentRecord:
+    return CommentRecord(
+        comment_id=comment.id or 0,
+        created_at=comment.created_at or fallback_time,
+        body=_encode(comment),
+    )
