@@ -14,9 +14,20 @@ import pytest
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
 from larkdesk.store import open_store
+from larkdesk.store.base import Store, User
 
 from .backends import BACKEND_NAMES, postgres_schema, redis_url
-from .conftest import LIST_PATH, TOKEN_PATH, LiveServer, larkdesk, start_server, stop_server
+from .conftest import (
+    LIST_PATH,
+    TOKEN_PATH,
+    LiveServer,
+    auth_headers,
+    larkdesk,
+    make_client,
+    provision,
+    start_server,
+    stop_server,
+)
 
 START_PATH = "/open-apis/helpdesk/v1/start_service"
 FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
@@ -241,6 +252,7 @@ BAD_BODIES: list[tuple[bytes, tuple[str, ...]]] = [
     (b'{"channel": 99999999999999999999}', ("channel",)),
     (b'{"tag_names": "VPN"}', ("tag_names", "expected array")),
     (b'{"tag_names": ["ok", ""]}', ("tag_names[1]", "blank")),
+    (b'{"tag_names": ["a\\u0000b"]}', ("tag_names[0]", "NUL")),
     (b'{"comment": 5}', ("comment",)),
     (b'{"comment": "   "}', ("comment", "blank")),
     (b'{"customized_fields": [{"id": "404", "value": "x"}]}', ("customized_fields[0].id",)),
@@ -553,3 +565,20 @@ def test_cli_ticket_get_and_update(api: httpx.Client, server: LiveServer) -> Non
         assert failed.returncode != 0 and words in failed.stderr, failed.stderr
         assert "Traceback" not in failed.stderr
     assert get_ticket(api, tid) == cleared
+
+
+def test_each_lifecycle_api_has_its_own_rate_limit(store: Store) -> None:
+    identity = provision(store)  # type: ignore[arg-type]
+    store.upsert_users([User("ou_guest", identity.tenant_key, "Guest")])
+    with make_client(store, rate_limit="feishu") as client:  # type: ignore[arg-type]
+        headers = auth_headers(client, identity)
+        started = [
+            client.post(START_PATH, headers=headers, json={"open_id": "ou_guest"}) for _ in range(6)
+        ]
+        assert [r.status_code for r in started] == [200] * 5 + [429]
+        assert started[-1].json()["code"] == 99991400
+        assert started[-1].headers["x-ogw-ratelimit-limit"] == "5"
+        tid = started[0].json()["data"]["ticket_id"]
+        assert client.get(f"{LIST_PATH}/{tid}", headers=headers).status_code == 200
+        assert client.put(f"{LIST_PATH}/{tid}", headers=headers, json={"status": 50}).is_success
+        assert client.get(LIST_PATH, headers=headers).json()["data"]["total"] == 5

@@ -10,6 +10,8 @@ import pytest
 
 from larkdesk import admin, demo
 from larkdesk.copydb import copy_database
+from larkdesk.helpdesk.bodies import UpdateTicketBody
+from larkdesk.helpdesk.lifecycle import TicketLifecycle
 from larkdesk.helpdesk.models import Ticket, to_record
 from larkdesk.store.base import IssuedToken, TicketQuery, Window
 from larkdesk.store.postgres import PostgresStore
@@ -35,6 +37,11 @@ def source(tmp_path: Path) -> Iterator[tuple[Path, demo.DemoCredentials]]:
     creds = demo.seed_demo(store, tickets=1500, seed=2)
     admin.create_app(store, "second app", tenant_key=creds.tenant_key)
     store.save_token(IssuedToken("hash-of-a-token", creds.app_id, "tenant", 2**40))
+    lifecycle = TicketLifecycle(store)
+    ticket_id = json.loads(store.list_tickets(creds.helpdesk_id, TicketQuery()).tickets[0])
+    for text in ("one", "two"):
+        change = UpdateTicketBody(comment=text, tag_names=["migrated"])
+        lifecycle.update_ticket(creds.helpdesk_id, ticket_id["ticket_id"], change)
     store.close()
     yield path, creds
 
@@ -69,6 +76,14 @@ def test_the_copy_holds_every_row_and_serves_the_same_pages(
         assert new.count_tickets(hd) == 1500
         assert new.get_app(creds.app_id) == old.get_app(creds.app_id)
         assert new.find_token("hash-of-a-token") == old.find_token("hash-of-a-token")
+        # the lifecycle tables come along: tags, custom fields, comment history
+        assert new.list_tags(hd) == old.list_tags(hd) and len(new.list_tags(hd)) == 51
+        assert new.list_customized_fields(hd) == old.list_customized_fields(hd) != []
+        updated = old.list_tickets(hd, TicketQuery(tags=("migrated",))).tickets[0]
+        tid = json.loads(updated)["ticket_id"]
+        assert len(old.list_comments(tid)) >= 2
+        assert new.list_comments(tid) == old.list_comments(tid)
+        assert new.get_ticket(tid, hd) == updated
         # the identity moved past the copied seqs: a new ticket is just another row
         new.upsert_tickets([to_record(Ticket(ticket_id="new-1", created_at=1), hd)])
         assert new.count_tickets(hd) == 1501

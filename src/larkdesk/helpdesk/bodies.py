@@ -5,7 +5,9 @@ Decisions where Feishu's documents are silent:
 - a body over `MAX_BODY_BYTES` (64 KiB) is refused before it is read in full;
 - JSON types are strict (`"status": "50"` or `"human_service": 1` is a wrong type);
   `null` counts as absent; unknown keys are ignored, as for query parameters;
-- an update must change something: an empty object is refused.
+- an update must change something: an empty object is refused;
+- text fields must not contain the NUL character (PostgreSQL text cannot hold one, and
+  both stores answer alike).
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ def _text(name: str, value: str | None, limit: int, *, blank_ok: bool = False) -
         raise BadRequest(f"{name} must not be blank")
     if len(value) > limit:
         raise BadRequest(f"{name} is longer than {limit} characters")
+    if "\x00" in value:  # PostgreSQL text cannot hold it: refused on every store alike
+        raise BadRequest(f"{name} must not contain the NUL character")
 
 
 def _items(name: str, values: list[str] | None, limit: int) -> None:
