@@ -38,3 +38,22 @@ def test_every_command_and_option_is_in_the_readme(path: str, command: click.Com
 @pytest.mark.parametrize("error", WIRE_ERRORS, ids=lambda e: e.__name__)
 def test_every_error_code_is_documented(error: type) -> None:
     assert f"| {error.code} |" in API_DOCS  # type: ignore[attr-defined]
+
+
+def _api_paths() -> list[str]:
+    from starlette.routing import Route
+
+    from larkdesk.app import create_app
+    from larkdesk.settings import Settings
+
+    app = create_app(Settings(db=":memory:", rate_limit="off"))
+    app.state.services.store.close()
+    paths = [r.path.rstrip("/") for r in app.routes if isinstance(r, Route)]
+    return sorted({p.replace("{id}", ":ticket_id") for p in paths})
+
+
+@pytest.mark.parametrize("path", _api_paths())
+def test_every_api_path_is_in_the_readme_and_the_api_docs(path: str) -> None:
+    assert f" {path}`" in README, f"{path} is not in README.md's API table"
+    if path.startswith("/open-apis/helpdesk/"):
+        assert path in API_DOCS, f"{path} has no section in docs/api.md"

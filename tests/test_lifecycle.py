@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -338,6 +339,47 @@ def test_concurrent_updates_from_several_clients_all_take_effect(
         f"parallel {n}" for n in range(7)
     ]
     assert after["comments"]["content"] == history[-1]
+
+
+def test_concurrent_updates_through_two_server_processes_all_take_effect(
+    api: httpx.Client, demo_db: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """A second `larkdesk serve` on the same database: writers in two processes."""
+    ticket = an_open_ticket(api, skip=6)
+    tid = ticket["ticket_id"]
+    db = demo_db[0]
+    extra = ("--redis", redis_url()) if db.startswith("postgresql://") else ()
+    second = start_server(db, *extra, "--rate-limit", "off", log_dir=tmp_path)  # type: ignore[arg-type]
+    try:
+        bases = [str(api.base_url), second.base_url]
+        texts = [f"two servers {n}" for n in range(10)]
+        barrier = threading.Barrier(len(texts))
+        codes: list[int] = []
+
+        def send(n: int) -> None:
+            with httpx.Client(base_url=bases[n % 2], headers=dict(api.headers)) as own:
+                barrier.wait()
+                change = {"comment": texts[n], "tag_names": [f"by-{n}"]} if n else {"status": 51}
+                codes.append(own.put(f"{LIST_PATH}/{tid}", json=change, timeout=30).json()["code"])
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(len(texts))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stop_server(second)
+    assert codes == [0] * len(texts)
+    after = get_ticket(api, tid)
+    assert after["status"] == 51 and "closed_at" in after  # the status write was not lost
+    store = open_store(db)
+    try:
+        history = {json.loads(c)["content"] for c in store.list_comments(tid)}
+    finally:
+        store.close()
+    assert {f"two servers {n}" for n in range(1, 10)} <= history  # nor any comment
+    last = after["comments"]["content"]
+    assert [t["name"] for t in after["tags"]] == [f"by-{last.rsplit(' ', 1)[1]}"]
 
 
 # -- start_service ------------------------------------------------------------------------
