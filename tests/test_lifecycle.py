@@ -14,6 +14,9 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
+from larkdesk.helpdesk.bodies import UpdateTicketBody
+from larkdesk.helpdesk.lifecycle import TicketLifecycle
+from larkdesk.helpdesk.models import Ticket, to_record
 from larkdesk.store import open_store
 from larkdesk.store.base import Store, User
 
@@ -624,3 +627,15 @@ def test_each_lifecycle_api_has_its_own_rate_limit(store: Store) -> None:
         assert client.get(f"{LIST_PATH}/{tid}", headers=headers).status_code == 200
         assert client.put(f"{LIST_PATH}/{tid}", headers=headers, json={"status": 50}).is_success
         assert client.get(LIST_PATH, headers=headers).json()["data"]["total"] == 5
+
+
+def test_writes_in_one_millisecond_keep_their_order(store: Store) -> None:
+    hd = provision(store).helpdesk_id  # type: ignore[arg-type]
+    store.upsert_tickets([to_record(Ticket(ticket_id="1", created_at=1000, status=2), hd)])
+    lifecycle = TicketLifecycle(store, clock=lambda: 5000)  # a clock that never moves
+    for text in ("a", "b", "c"):
+        lifecycle.update_ticket(hd, "1", UpdateTicketBody(comment=text))
+    ticket = json.loads(lifecycle.get_ticket(hd, "1"))
+    assert ticket["updated_at"] == 5002 and ticket["comments"]["content"] == "c"
+    assert [json.loads(c)["content"] for c in store.list_comments("1")] == ["a", "b", "c"]
+    assert [json.loads(c)["created_at"] for c in store.list_comments("1")] == [5000, 5001, 5002]

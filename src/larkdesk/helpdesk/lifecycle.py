@@ -139,8 +139,10 @@ class TicketLifecycle:
     ) -> Rewrite:
         def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
             ticket = decode_ticket(body)
-            # Never earlier than what is stored: updates of one ticket stay in order.
-            now = max(self._clock(), ticket.created_at, ticket.updated_at or 0)
+            # Later than the previous write (by 1 ms if the clock has not moved): updates
+            # of one ticket, and its comments, stay in the order they were written.
+            previous = ticket.updated_at if ticket.updated_at is not None else -1
+            now = max(self._clock(), ticket.created_at, previous + 1)
             history = apply_update(ticket, change, tags, fields, now, snowflake(now))
             try:
                 validate(ticket)
