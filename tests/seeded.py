@@ -3,6 +3,7 @@ them in one day, 300 in one millisecond, a third updated, the rest never (-1).""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from larkdesk.client import FeishuClient
 from larkdesk.helpdesk.models import Ticket, TicketUser, to_record
-from larkdesk.store.base import Store, TicketRecord
+from larkdesk.store.base import Store, TicketQuery, TicketRecord
 from larkdesk.store.sqlite import SQLiteStore
 
 from .conftest import Identity, LiveServer, provision, start_server, stop_server
@@ -52,6 +53,10 @@ class Seeded:
     tickets: list[Ticket]
     ids: set[str] = field(default_factory=set)
 
+    def current(self) -> dict[str, dict[str, object]]:
+        """Every ticket as the store holds it now (writers change them), by id."""
+        return current_tickets(self.store, self.identity.helpdesk_id)
+
     def client(self, **options: object) -> FeishuClient:
         defaults: dict[str, object] = {"per_second": None, "backoff_seconds": 0.01}
         return FeishuClient(
@@ -77,6 +82,15 @@ def seeded_server(folder: Path, *serve_options: str) -> Iterator[Seeded]:
     finally:
         stop_server(server)
         store.close()
+
+
+def current_tickets(store: Store, helpdesk_id: str) -> dict[str, dict[str, object]]:
+    found: dict[str, dict[str, object]] = {}
+    after = None
+    while page := store.scan_tickets(helpdesk_id, TicketQuery(), after, 5000):
+        found.update((t.ticket_id, json.loads(t.body)) for t in page)
+        after = page[-1].key
+    return found
 
 
 def now_ms() -> int:

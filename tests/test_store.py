@@ -275,3 +275,44 @@ def test_users_and_customized_fields(any_store: Store) -> None:
         ("f2", 0, b'{"x":1}'),
         ("f1", 1, b"[]"),
     ]
+
+
+def test_scan_pages_every_ticket_in_list_order_past_any_cap(any_store: Store) -> None:
+    from larkdesk.store.base import ScannedTicket, Window
+
+    hd, other = desk(any_store), desk(any_store)
+    # ties on created_at (five share T0 + 3) so the key must include ticket_id
+    times = [T0 + i // 5 if i // 5 == 3 else T0 + i for i in range(40)]
+    any_store.upsert_tickets(
+        to_record(ticket(f"{i:03d}", at, tags=("even",) if i % 2 == 0 else ()), hd)
+        for i, at in enumerate(times)
+    )
+    any_store.upsert_tickets([to_record(ticket("x1", T0 + 1), other)])
+
+    def scan_all(query: TicketQuery, limit: int) -> list[ScannedTicket]:
+        found: list[ScannedTicket] = []
+        while page := any_store.scan_tickets(hd, query, found[-1].key if found else None, limit):
+            found.extend(page)
+        return found
+
+    listed = any_store.list_tickets(hd, TicketQuery(page_size=200)).tickets
+    scanned = scan_all(TicketQuery(page=7, page_size=3), limit=7)  # page is ignored
+    assert [s.body for s in scanned] == list(listed)
+    assert len({s.ticket_id for s in scanned}) == 40
+    assert [s.key for s in scanned] == sorted((s.key for s in scanned), reverse=True)
+    evens = scan_all(TicketQuery(tags=("even",), created=Window(T0, T0 + 30)), limit=4)
+    assert {s.ticket_id for s in evens} == {f"{i:03d}" for i in range(0, 31, 2)}
+    assert any_store.scan_tickets(hd, TicketQuery(), (T0, "000"), 10) == []
+
+
+def test_sync_state_is_saved_and_replaced(any_store: Store) -> None:
+    from larkdesk.store.base import SyncState
+
+    hd = desk(any_store)
+    assert any_store.get_sync_state(hd) is None
+    first = SyncState(hd, "https://open.feishu.cn", -1, T0, T0 - 5)
+    any_store.save_sync_state(first)
+    assert any_store.get_sync_state(hd) == first
+    later = SyncState(hd, "https://open.feishu.cn", T0 + 9, T0, T0)
+    any_store.save_sync_state(later)
+    assert any_store.get_sync_state(hd) == later

@@ -23,6 +23,7 @@ from .store import StoreUnavailable, open_store
 from .store.base import Store
 from .ticket_cli import ticket_group
 from .transfer import ImportFailed, import_ndjson
+from .transfer_cli import export_command, sync_command
 
 db_option = click.option(
     "--db",
@@ -378,5 +379,7 @@ def migrate_command(source: str, target: str, chunk: int) -> None:
 
 
 main.add_command(ticket_group)
+main.add_command(export_command)
+main.add_command(sync_command)
 
 logging.getLogger("larkdesk").addHandler(logging.NullHandler())

@@ -153,6 +153,30 @@ Rewrite = Callable[[bytes, Sequence[TagRecord]], TicketWrite]
 and the helpdesk's tags it names; whatever it raises rolls the transaction back."""
 
 
+@dataclass(frozen=True, slots=True)
+class ScannedTicket:
+    """One ticket of a scan: its place in the list order and its wire JSON."""
+
+    created_at: int
+    ticket_id: str
+    body: bytes
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.created_at, self.ticket_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """How far `larkdesk sync` has mirrored a remote helpdesk into this one."""
+
+    helpdesk_id: str
+    source: str  # the base URL synced from
+    high_water_ms: int  # changes up to this moment are mirrored; -1 until the first pass ends
+    initial_until_ms: int  # the first pass copies tickets created up to this moment...
+    initial_through_ms: int  # ...and has copied those created up to this one
+
+
 class ConflictError(Exception):
     """A write that would break an invariant (e.g. a ticket id owned by another helpdesk)."""
 
@@ -222,4 +246,22 @@ class Store(Protocol):
 
     def list_customized_fields(self, helpdesk_id: str) -> list[CustomizedFieldRecord]:
         """The helpdesk's custom-field definitions by position, then field id."""
+        ...
+
+    def scan_tickets(
+        self,
+        helpdesk_id: str,
+        query: TicketQuery,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> Sequence[ScannedTicket]:
+        """The next `limit` tickets matching `query`'s filters (its page is ignored) in list
+        order (newest `created_at` first, then `ticket_id` descending), strictly after the
+        key `after`: keyset pages with no 10,000 cap, stable while tickets are updated."""
+        ...
+
+    # sync bookkeeping
+    def get_sync_state(self, helpdesk_id: str) -> SyncState | None: ...
+    def save_sync_state(self, state: SyncState) -> None:
+        """Insert or replace the helpdesk's sync state."""
         ...

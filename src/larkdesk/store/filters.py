@@ -30,6 +30,42 @@ _EQUALS = (
 )
 
 
+def scan_statement(
+    helpdesk_id: str,
+    query: TicketQuery,
+    after: tuple[int, str] | None,
+    limit: int,
+    dialect: Dialect,
+) -> tuple[str, list[Any]]:
+    """A keyset page in list order: (created_at, ticket_id, body) rows after the key."""
+    p = dialect.placeholder
+    where, params = where_clause(helpdesk_id, query, dialect)
+    if after is not None:
+        where += f" AND (created_at, ticket_id) < ({p}, {p})"
+        params.extend(after)
+    sql = (
+        "SELECT t.created_at, t.ticket_id, b.body FROM (SELECT seq, created_at, ticket_id"
+        f" FROM tickets {where} ORDER BY created_at DESC, ticket_id DESC LIMIT {p}) t"
+        " JOIN ticket_bodies b ON b.seq = t.seq ORDER BY t.created_at DESC, t.ticket_id DESC"
+    )
+    return sql, [*params, limit]
+
+
+SYNC_STATE_COLUMNS = "helpdesk_id, source, high_water_ms, initial_until_ms, initial_through_ms"
+
+
+def save_sync_state_statement(dialect: Dialect) -> str:
+    """Insert or replace one sync_state row (the same SQL on both backends)."""
+    marks = ", ".join(dialect.placeholder for _ in range(5))
+    return (
+        f"INSERT INTO sync_state ({SYNC_STATE_COLUMNS}) VALUES ({marks})"
+        " ON CONFLICT (helpdesk_id) DO UPDATE SET source = excluded.source,"
+        " high_water_ms = excluded.high_water_ms,"
+        " initial_until_ms = excluded.initial_until_ms,"
+        " initial_through_ms = excluded.initial_through_ms"
+    )
+
+
 def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tuple[str, list[Any]]:
     """The `WHERE ...` text and its parameters for the tickets table."""
     p = dialect.placeholder

@@ -23,13 +23,21 @@ from .base import (
     ConflictError,
     Helpdesk,
     IssuedToken,
+    ScannedTicket,
+    SyncState,
     Tenant,
     TicketPage,
     TicketQuery,
     TicketRecord,
     User,
 )
-from .filters import Dialect, where_clause
+from .filters import (
+    SYNC_STATE_COLUMNS,
+    Dialect,
+    save_sync_state_statement,
+    scan_statement,
+    where_clause,
+)
 from .migrations import load_migrations
 from .postgres_lifecycle import PostgresLifecycle
 
@@ -308,6 +316,33 @@ class PostgresStore(PostgresLifecycle):
             "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s", (helpdesk_id,)
         )
         return int(row[0]) if row else 0
+
+    def scan_tickets(
+        self,
+        helpdesk_id: str,
+        query: TicketQuery,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> list[ScannedTicket]:
+        searchable = _without_nul(query)
+        if searchable is None:
+            return []
+        sql, params = scan_statement(helpdesk_id, searchable, after, limit, POSTGRES)
+        with self._read() as conn:
+            rows = conn.execute(sql, params, binary=True).fetchall()
+        return [ScannedTicket(int(at), str(tid), bytes(body)) for at, tid, body in rows]
+
+    # -- sync bookkeeping -----------------------------------------------------
+
+    def get_sync_state(self, helpdesk_id: str) -> SyncState | None:
+        row = self._one(
+            f"SELECT {SYNC_STATE_COLUMNS} FROM sync_state WHERE helpdesk_id = %s", (helpdesk_id,)
+        )
+        return SyncState(*row) if row else None
+
+    def save_sync_state(self, state: SyncState) -> None:
+        with self._transaction() as conn:
+            conn.execute(save_sync_state_statement(POSTGRES), dataclasses.astuple(state))
 
 
 def _read_only(conn: psycopg.Connection[Any]) -> bool:

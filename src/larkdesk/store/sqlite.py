@@ -6,6 +6,7 @@ lock, each in a single transaction, so an import or demo never leaves half a fil
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,13 +18,21 @@ from .base import (
     ConflictError,
     Helpdesk,
     IssuedToken,
+    ScannedTicket,
+    SyncState,
     Tenant,
     TicketPage,
     TicketQuery,
     TicketRecord,
     User,
 )
-from .filters import SQLITE, where_clause
+from .filters import (
+    SQLITE,
+    SYNC_STATE_COLUMNS,
+    save_sync_state_statement,
+    scan_statement,
+    where_clause,
+)
 from .migrations import load_migrations
 from .sqlite_lifecycle import SQLiteLifecycle
 
@@ -296,6 +305,33 @@ class SQLiteStore(SQLiteLifecycle):
             .fetchone()
         )
         return int(row[0]) if row else 0
+
+    def scan_tickets(
+        self,
+        helpdesk_id: str,
+        query: TicketQuery,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> list[ScannedTicket]:
+        sql, params = scan_statement(helpdesk_id, query, after, limit, SQLITE)
+        return [ScannedTicket(*row) for row in self._reader().execute(sql, params)]
+
+    # -- sync bookkeeping -----------------------------------------------------
+
+    def get_sync_state(self, helpdesk_id: str) -> SyncState | None:
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {SYNC_STATE_COLUMNS} FROM sync_state WHERE helpdesk_id = ?",
+                (helpdesk_id,),
+            )
+            .fetchone()
+        )
+        return SyncState(*row) if row else None
+
+    def save_sync_state(self, state: SyncState) -> None:
+        with self._transaction() as conn:
+            conn.execute(save_sync_state_statement(SQLITE), dataclasses.astuple(state))
 
 
 def _chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRecord]]:
