@@ -16,7 +16,7 @@ from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
 from larkdesk.helpdesk.bodies import UpdateTicketBody
 from larkdesk.helpdesk.lifecycle import TicketLifecycle
-from larkdesk.helpdesk.models import Ticket, to_record
+from larkdesk.helpdesk.models import Ticket, TicketTag, to_record
 from larkdesk.store import open_store
 from larkdesk.store.base import Store, User
 
@@ -639,3 +639,42 @@ def test_writes_in_one_millisecond_keep_their_order(store: Store) -> None:
     assert ticket["updated_at"] == 5002 and ticket["comments"]["content"] == "c"
     assert [json.loads(c)["content"] for c in store.list_comments("1")] == ["a", "b", "c"]
     assert [json.loads(c)["created_at"] for c in store.list_comments("1")] == [5000, 5001, 5002]
+
+
+def test_a_tag_named_by_an_update_keeps_the_id_its_tickets_carry(store: Store) -> None:
+    hd = provision(store).helpdesk_id  # type: ignore[arg-type]
+    imported = Ticket(ticket_id="1", created_at=1000, tags=[TicketTag(id="555", name="legacy")])
+    store.upsert_tickets([to_record(imported, hd), to_record(Ticket("2", created_at=1000), hd)])
+    lifecycle = TicketLifecycle(store)
+    lifecycle.update_ticket(hd, "2", UpdateTicketBody(tag_names=["legacy", "fresh"]))
+    tags = json.loads(lifecycle.get_ticket(hd, "2"))["tags"]
+    assert tags[0] == {"id": "555", "name": "legacy"}
+    assert tags[1]["name"] == "fresh" and len(tags[1]["id"]) == 19
+    assert {t.name: t.tag_id for t in store.list_tags(hd)} == {
+        "legacy": "555",
+        "fresh": tags[1]["id"],
+    }
+
+
+def test_serve_demo_brings_an_older_demo_database_up_to_date(tmp_path: Path) -> None:
+    import sqlite3
+
+    from larkdesk.cli import _ensure_demo
+    from larkdesk.demo import seed_demo
+    from larkdesk.store.sqlite import SQLiteStore
+
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    creds = seed_demo(store, tickets=10, seed=0)
+    store.close()
+    with sqlite3.connect(path) as conn:  # as a database made before schema version 2 holds
+        conn.execute("DELETE FROM helpdesk_tags")
+        conn.execute("DELETE FROM customized_fields")
+    store = SQLiteStore(path)
+    try:
+        assert store.list_customized_fields(creds.helpdesk_id) == []
+        assert _ensure_demo(store) == creds
+        assert len(store.list_customized_fields(creds.helpdesk_id)) == len(CUSTOMIZED_FIELDS)
+        assert len(store.list_tags(creds.helpdesk_id)) == 50
+    finally:
+        store.close()

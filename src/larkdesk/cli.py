@@ -207,6 +207,7 @@ def _ensure_demo(store: Store) -> demo.DemoCredentials | None:
     creds = demo.demo_credentials(0)
     if store.get_helpdesk(creds.helpdesk_id) is not None:
         _say(f"Demo helpdesk {creds.helpdesk_id} is already in the database; serving it.")
+        demo.seed_catalog(store, creds.helpdesk_id, demo.demo_world(0, creds.tenant_key))
         return creds
     if not store.is_empty():
         _say("--demo: the database already holds other data, so no demo data was added.")

@@ -443,6 +443,16 @@ def generate_tickets(
         yield maker.ticket(k, created)
 
 
+def seed_catalog(store: Store, helpdesk_id: str, world: DemoWorld) -> None:
+    """The demo helpdesk's tags and custom-field definitions (idempotent; also brings a
+    demo database made before they existed up to date)."""
+    store.save_tags(helpdesk_id, [TagRecord(t.id or "", t.name or "") for t in world.tags])
+    owner = _wire_user(world.agents[0])
+    store.save_customized_fields(
+        f.record(helpdesk_id, DEMO_END_MS - SPAN_MS, owner) for f in CUSTOMIZED_FIELDS
+    )
+
+
 def seed_demo(
     store: Store,
     tickets: int = 1000,
@@ -469,11 +479,7 @@ def seed_demo(
     world = demo_world(seed, creds.tenant_key)
     store.upsert_users([*world.agents, *world.guests])
     helpdesk_id = creds.helpdesk_id
-    store.save_tags(helpdesk_id, [TagRecord(t.id or "", t.name or "") for t in world.tags])
-    owner = _wire_user(world.agents[0])
-    store.save_customized_fields(
-        f.record(helpdesk_id, DEMO_END_MS - SPAN_MS, owner) for f in CUSTOMIZED_FIELDS
-    )
+    seed_catalog(store, helpdesk_id, world)
     # Newest first: the store's descending indexes then fill their pages (see generate_tickets).
     generated = generate_tickets(seed, helpdesk_id, world, tickets)
     done = 0

@@ -17,6 +17,7 @@ from ..store.base import (
     Rewrite,
     Store,
     TagRecord,
+    TicketQuery,
     TicketWrite,
     User,
 )
@@ -124,12 +125,36 @@ class TicketLifecycle:
         fields: dict[str, CustomizedFieldDisplayItem | None] = {}
         if change.customized_fields is not None:
             fields = checked_values(self.definitions(helpdesk_id), change.customized_fields)
-        proposed = [TagRecord(str(snowflake(self._clock())), n) for n in change.tag_names or ()]
+        proposed = self._proposed_tags(helpdesk_id, change.tag_names or [])
         rewrite = self._rewrite(helpdesk_id, change, fields)
         record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
         if record is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
         return record.body
+
+    def _proposed_tags(self, helpdesk_id: str, names: list[str]) -> list[TagRecord]:
+        """The id each tag name should have: the helpdesk's, else the one its tickets carry
+        (imported or synced tickets bring ids of their own), else a new one."""
+        if not names:
+            return []
+        known = {t.name: t.tag_id for t in self._store.list_tags(helpdesk_id)}
+        return [
+            TagRecord(
+                known.get(name)
+                or self._tag_id_in_use(helpdesk_id, name)
+                or str(snowflake(self._clock())),
+                name,
+            )
+            for name in names
+        ]
+
+    def _tag_id_in_use(self, helpdesk_id: str, name: str) -> str | None:
+        page = self._store.list_tickets(helpdesk_id, TicketQuery(tags=(name,), page_size=1))
+        for body in page.tickets:
+            for tag in decode_ticket(body).tags or ():
+                if tag.name == name and tag.id:
+                    return tag.id
+        return None
 
     def _rewrite(
         self,
