@@ -21,6 +21,7 @@ from larkdesk.store.base import (
     Store,
     TagRecord,
     TicketQuery,
+    TicketRecord,
     TicketWrite,
     User,
     Window,
@@ -316,3 +317,72 @@ def test_sync_state_is_saved_and_replaced(any_store: Store) -> None:
     later = SyncState(hd, "https://open.feishu.cn", T0 + 9, T0, T0)
     any_store.save_sync_state(later)
     assert any_store.get_sync_state(hd) == later
+
+
+def _load_batch(hd: str, count: int = 300) -> list[TicketRecord]:
+    agents, tags = ("ou_a", "ou_b", "ou_c"), ("x", "y", "z", "w")
+    return [
+        to_record(
+            Ticket(
+                ticket_id=str(10_000 - i),
+                created_at=T0 - i // 3 * 1000,  # some tickets share a millisecond
+                status=(1, 2, 50)[i % 3],
+                guest=TicketUser(id=f"ou_g{i % 7}", name=f"Guest {i % 7}"),
+                agents=[TicketUser(id=agents[i % 3]), TicketUser(id=agents[i % 2])],
+                tags=[TicketTag(id=tags[i % 4], name=tags[i % 4])] if i % 5 else None,
+            ),
+            hd,
+        )
+        for i in range(count)
+    ]
+
+
+def test_load_tickets_stores_what_upsert_stores(any_store: Store) -> None:
+    hd = desk(any_store)
+    batch = _load_batch(hd)
+    assert any_store.load_tickets(iter(batch)) == len(batch)  # an empty store: the bulk path
+    assert any_store.count_tickets(hd) == len(batch)
+    queries = [
+        TicketQuery(page_size=200),
+        TicketQuery(page=2, page_size=200),
+        TicketQuery(agent_id="ou_b", page_size=50),
+        TicketQuery(tags=("y", "w"), statuses=(1, 50)),
+        TicketQuery(guest_name="st 3", created=Window(T0 - 40_000, T0 - 10_000)),
+        TicketQuery(guest_id="ou_g5", page=2, page_size=5),
+    ]
+    expected = {}
+    for query in queries:
+        keep = [r for r in batch if _matches(r, query)]
+        keep.sort(key=lambda r: (r.created_at, r.ticket_id), reverse=True)
+        expected[query] = (len(keep), [r.body for r in keep][query.offset :][: query.page_size])
+    for query in queries:
+        page = any_store.list_tickets(hd, query)
+        assert (page.total, list(page.tickets)) == expected[query], query
+    # A store that holds tickets: the same as upsert (replace by ticket_id, keep the count).
+    changed = batch[0]._replace(status=3, body=batch[0].body.replace(b'"status":1', b'"status":3'))
+    assert any_store.load_tickets([changed]) == 1
+    assert any_store.count_tickets(hd) == len(batch)
+    assert list(any_store.list_tickets(hd, TicketQuery(statuses=(3,))).tickets) == [changed.body]
+
+
+def _matches(r: TicketRecord, q: TicketQuery) -> bool:
+    return (
+        (q.agent_id is None or q.agent_id in r.agent_ids)
+        and (not q.tags or bool(set(q.tags) & set(r.tag_names)))
+        and (not q.statuses or r.status in q.statuses)
+        and (q.guest_name is None or q.guest_name in (r.guest_name or ""))
+        and (q.guest_id is None or q.guest_id == r.guest_id)
+        and (q.created is None or q.created.start <= r.created_at <= q.created.end)
+    )
+
+
+def test_load_tickets_refuses_a_repeated_id_and_writes_nothing(any_store: Store) -> None:
+    hd = desk(any_store)
+    batch = _load_batch(hd, 50)
+    with pytest.raises(ConflictError):
+        any_store.load_tickets([*batch, batch[10]])
+    assert any_store.count_tickets(hd) == 0
+    assert any_store.list_tickets(hd, TicketQuery()).total == 0
+    assert any_store.load_tickets(batch) == 50  # and the store is usable afterwards
+    with_a = sum("ou_a" in r.agent_ids for r in batch)
+    assert any_store.list_tickets(hd, TicketQuery(agent_id="ou_a")).total == with_a > 0

@@ -15,9 +15,10 @@ import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from itertools import accumulate, islice
+from itertools import accumulate
 
 from . import admin
+from .demo_records import demo_records
 from .helpdesk.fields import (
     DropdownOption,
     DropdownOptions,
@@ -32,9 +33,8 @@ from .helpdesk.models import (
     Ticket,
     TicketTag,
     TicketUser,
-    to_record,
 )
-from .store.base import CustomizedFieldRecord, Store, TagRecord, User
+from .store.base import CustomizedFieldRecord, Store, TagRecord, TicketRecord, User
 
 DEMO_END_MS = calendar.timegm((2026, 10, 31, 16, 0, 0)) * 1000  # 2026-11-01T00:00+08:00
 HOUR_MS = 3_600_000
@@ -481,11 +481,17 @@ def seed_demo(
     helpdesk_id = creds.helpdesk_id
     seed_catalog(store, helpdesk_id, world)
     # Newest first: the store's descending indexes then fill their pages (see generate_tickets).
-    generated = generate_tickets(seed, helpdesk_id, world, tickets)
-    done = 0
-    while batch := [to_record(t, helpdesk_id) for t in islice(generated, BATCH)]:
-        store.upsert_tickets(batch)
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+    records = demo_records(seed, helpdesk_id, creds.tenant_key, tickets)
+    done = store.load_tickets(_counted(records, progress))
+    if progress is not None:
+        progress(done)
     return creds
+
+
+def _counted(
+    records: Iterator[TicketRecord], progress: Callable[[int], None] | None
+) -> Iterator[TicketRecord]:
+    for done, record in enumerate(records, start=1):
+        yield record
+        if progress is not None and done % BATCH == 0:
+            progress(done)

@@ -30,6 +30,7 @@ from .base import (
     TicketQuery,
     TicketRecord,
     User,
+    distinct_ids,
 )
 from .filters import (
     SYNC_STATE_COLUMNS,
@@ -282,6 +283,9 @@ class PostgresStore(PostgresLifecycle):
 
     def _write_records(self, conn: psycopg.Connection[Any], records: list[TicketRecord]) -> None:
         _upsert_chunk(conn, records)
+
+    def load_tickets(self, records: Iterable[TicketRecord]) -> int:
+        return self.upsert_tickets(distinct_ids(records))  # COPY-based loading: not yet
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         searchable = _without_nul(query)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import sqlite_bulk
 from .base import (
     App,
     ConflictError,
@@ -25,6 +26,7 @@ from .base import (
     TicketQuery,
     TicketRecord,
     User,
+    distinct_ids,
 )
 from .filters import (
     SQLITE,
@@ -87,15 +89,16 @@ class SQLiteStore(SQLiteLifecycle):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._epoch = 0  # bumped when the readers are closed (see _close_readers)
         self.migrate()
 
     # -- plumbing -------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or self._local.epoch != self._epoch:
             conn = _connect(self.path, readonly=True)
-            self._local.conn = conn
+            self._local.conn, self._local.epoch = conn, self._epoch
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
@@ -262,6 +265,24 @@ class SQLiteStore(SQLiteLifecycle):
         if count >= ANALYZE_AFTER:
             self.analyze()
         return count
+
+    def load_tickets(self, records: Iterable[TicketRecord]) -> int:
+        with self._write_lock:
+            empty = sqlite_bulk.is_empty(self._writer)
+            if empty:
+                count = sqlite_bulk.load(self._writer, records, self._close_readers)
+        if not empty:
+            return self.upsert_tickets(distinct_ids(records))
+        self.analyze()
+        return count
+
+    def _close_readers(self) -> None:
+        """Close every reader connection (each thread opens a new one when it next reads)."""
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            self._epoch += 1
 
     def _write_records(self, conn: sqlite3.Connection, records: list[TicketRecord]) -> None:
         next_seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()[0]
