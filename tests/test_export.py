@@ -266,3 +266,23 @@ def test_missing_credentials_are_named(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "--app-secret (or $LARKDESK_APP_SECRET" in stderr and "--helpdesk-token" in stderr
     assert not (tmp_path / "x.ndjson").exists()
+
+
+def test_flat_columns_keep_long_ids_as_text_and_read_listed_comments() -> None:
+    from larkdesk.export.columns import flatten
+
+    names = [c.name for c in COLUMNS]
+    big = 7_265_123_456_789_012_345  # beyond 2^53: a spreadsheet would round it
+    row = dict(zip(names, flatten({
+        "ticket_id": "1",
+        "created_at": 5,
+        "guest": {"name": "王"},
+        "comments": [{"id": 1, "content": "old"}, {"id": big, "content": "new"}],
+        "agents": [{"id": "ou_a"}],
+        "status": "50",  # the wrong type: left empty
+        "agent_service_duration": 2,
+    }), strict=True))  # fmt: skip
+    assert row["guest_name"] == "王" and row["guest_id"] is None
+    assert row["comments_id"] == str(big) and row["comments_content"] == "new"
+    assert row["agents"] == '[{"id":"ou_a"}]' and row["status"] is None
+    assert row["agent_service_duration"] == 2.0 and row["created_at"] == 5

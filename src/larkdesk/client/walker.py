@@ -110,6 +110,9 @@ def walk(
     """Tickets, with an `Estimate` first and a `WindowDone` after each finished window."""
     until = now_ms() if until is None else until
     fetch = _fetcher(client, dict(filters or {}), by, page_size)
+    # Every ticket time is positive; a window starting at 0 risks a server reading 0 as
+    # "not given" (Go's zero value), so the first window starts at 1 ms.
+    since = max(since, 1)
     if since > until:
         return
     pending = [_Window(since, until)]

@@ -9,6 +9,7 @@ text. A value of an unexpected type is left empty (NDJSON keeps everything as se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,30 +70,67 @@ def ticket_columns() -> tuple[Column, ...]:
 
 
 COLUMNS = ticket_columns()
+HAS_BOOL = any(column.kind == "bool" for column in COLUMNS)
 _json = msgspec.json.Encoder().encode
+INT64 = range(-(2**63), 2**63)
+
+
+def _as_json(value: Any) -> Any:
+    return _json(value).decode("utf-8")
+
+
+def _as_str(value: Any) -> Any:
+    return value if type(value) is str else _as_json(value)
+
+
+def _as_int(value: Any) -> Any:
+    return value if type(value) is int and value in INT64 else None
+
+
+def _as_float(value: Any) -> Any:
+    return float(value) if type(value) in (int, float) else None
+
+
+def _as_bool(value: Any) -> Any:
+    return value if type(value) is bool else None
+
+
+_CONVERT = {"json": _as_json, "str": _as_str, "int": _as_int, "float": _as_float, "bool": _as_bool}
+Convert = Callable[[Any], Any]
+
+
+def _plan() -> list[tuple[str, Convert | None, tuple[tuple[str, Convert], ...]]]:
+    """Per top-level field: its converter, or (for an object) its sub-fields'."""
+    plan: list[tuple[str, Convert | None, tuple[tuple[str, Convert], ...]]] = []
+    for column in COLUMNS:
+        convert = _CONVERT[column.kind]
+        if len(column.path) == 1:
+            plan.append((column.name, convert, ()))
+        elif plan and plan[-1][0] == column.path[0] and plan[-1][1] is None:
+            name, _, subs = plan[-1]
+            plan[-1] = (name, None, (*subs, (column.path[1], convert)))
+        else:
+            plan.append((column.path[0], None, ((column.path[1], convert),)))
+    return plan
+
+
+_PLAN = _plan()
 
 
 def flatten(ticket: dict[str, Any]) -> list[Any]:
     """The row of `ticket`'s values, column by column (None where there is none)."""
-    return [_value(ticket, column) for column in COLUMNS]
-
-
-def _value(ticket: dict[str, Any], column: Column) -> Any:
-    value: Any = ticket.get(column.path[0])
-    if len(column.path) == 2:
-        if isinstance(value, list):  # Feishu has sent `comments` as a list: the last one
+    row: list[Any] = []
+    for name, convert, subs in _PLAN:
+        value = ticket.get(name)
+        if convert is not None:
+            row.append(None if value is None else convert(value))
+            continue
+        if type(value) is list:  # Feishu has sent `comments` as a list: the last one
             value = value[-1] if value else None
-        value = value.get(column.path[1]) if isinstance(value, dict) else None
-    if value is None:
-        return None
-    kind = column.kind
-    if kind == "json":
-        return _json(value).decode("utf-8")
-    if kind == "str":
-        return value if isinstance(value, str) else _json(value).decode("utf-8")
-    if kind == "bool":
-        return value if isinstance(value, bool) else None
-    if kind == "int":
-        fits = isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
-        return value if fits else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if type(value) is not dict:
+            row.extend([None] * len(subs))
+            continue
+        for sub, convert_sub in subs:
+            found = value.get(sub)
+            row.append(None if found is None else convert_sub(found))
+    return row

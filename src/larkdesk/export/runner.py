@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from ..client import Estimate, FeishuClient, walk
 from ..client.http import ParamValue
 from ..client.walker import By, now_ms
@@ -63,9 +61,6 @@ class Progress:
     advance: Callable[[int], None] = lambda n: None
 
 
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
-
-
 def export_from_api(
     client: FeishuClient, job: ExportJob, progress: Progress | None = None, restart: bool = False
 ) -> ExportResult:
@@ -115,7 +110,9 @@ def export_from_store(
     pages = 0
     try:
         while page := store.scan_tickets(job.helpdesk_id, query, after, STORE_PAGE):
-            rows += _write(sink, [_decode(t.body) for t in page], progress)
+            sink.write_bodies([t.body for t in page])
+            rows += len(page)
+            progress.advance(len(page))
             after, pages = page[-1].key, pages + 1
             if pages % STORE_CHECKPOINT_EVERY == 0:
                 save_checkpoint(

@@ -17,13 +17,14 @@ from typing import Any, BinaryIO, Literal
 
 import msgspec
 
-from .columns import COLUMNS, flatten
+from .columns import COLUMNS, HAS_BOOL, flatten
 
 Format = Literal["ndjson", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("ndjson", "csv", "parquet")
 BOM = "\ufeff".encode()
 PARQUET_BATCH = 10_000
 _encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 class Sink:
@@ -56,6 +57,11 @@ class Sink:
         assert self._file is not None, "open() first"
         self._file.write(self.encode(tickets))
 
+    def write_bodies(self, bodies: list[bytes]) -> None:
+        """Tickets as the store keeps them: their wire JSON, already encoded."""
+        assert self._file is not None, "open() first"
+        self._file.write(b"".join(body + b"\n" for body in bodies))
+
     def durable(self) -> int:
         """Flush and fsync; return the file's size, every byte of it on disk."""
         assert self._file is not None, "open() first"
@@ -84,14 +90,22 @@ class CsvSink(Sink):
         header = self._rows([[column.name for column in COLUMNS]])
         return (BOM if self._bom else b"") + header
 
+    def write_bodies(self, bodies: list[bytes]) -> None:
+        self.write([_decode(body) for body in bodies])
+
     def encode(self, tickets: list[dict[str, Any]]) -> bytes:
-        return self._rows([[_cell(value) for value in flatten(t)] for t in tickets])
+        cell = _cell if HAS_BOOL else _text
+        return self._rows([[cell(value) for value in flatten(t)] for t in tickets])
 
     @staticmethod
     def _rows(rows: list[list[Any]]) -> bytes:
         text = io.StringIO()
         csv.writer(text, lineterminator="\r\n").writerows(rows)
         return text.getvalue().encode("utf-8")
+
+
+def _text(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def _cell(value: Any) -> Any:
@@ -120,11 +134,10 @@ def spool_path(target: Path) -> Path:
 
 
 def _spooled(path: Path) -> Iterator[dict[str, Any]]:
-    decode = msgspec.json.Decoder(dict[str, Any]).decode
     with path.open("rb") as lines:
         for line in lines:
             if line.strip():
-                yield decode(line)
+                yield _decode(line)
 
 
 def write_parquet(tickets: Iterator[dict[str, Any]], path: Path) -> int:
