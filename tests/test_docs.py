@@ -57,3 +57,30 @@ def test_every_api_path_is_in_the_readme_and_the_api_docs(path: str) -> None:
     assert f" {path}`" in README, f"{path} is not in README.md's API table"
     if path.startswith("/open-apis/helpdesk/"):
         assert path in API_DOCS, f"{path} has no section in docs/api.md"
+
+
+def _client_errors() -> list[str]:
+    from larkdesk.client import errors
+
+    return sorted(
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.ClientError)
+    )
+
+
+@pytest.mark.parametrize("name", _client_errors())
+def test_every_client_error_is_in_its_docstring_tree_and_the_api_docs(name: str) -> None:
+    from larkdesk.client import errors
+
+    assert name in (errors.__doc__ or ""), f"{name} is missing from the exception tree"
+    assert f"`{name}`" in API_DOCS, f"{name} is not named in docs/api.md"
+
+
+def test_every_export_and_sync_setting_is_documented() -> None:
+    from larkdesk.remote import CONFIG_ENV, ENV
+
+    for key, variable in ENV.items():
+        assert f"`{variable}`" in API_DOCS and f"`${variable}`" in README, variable
+        assert f"{key} = " in API_DOCS, f"{key} is not in the config file example"
+    assert f"`{CONFIG_ENV}`" in API_DOCS
