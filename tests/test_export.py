@@ -28,7 +28,7 @@ from larkdesk.helpdesk.models import to_record
 from larkdesk.store.base import Store
 
 from .backends import db_location
-from .seeded import Seeded, Writer, seed_tickets, seeded_server
+from .seeded import BUSY_DAY, DAY, Seeded, Writer, seed_tickets, seeded_server
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +241,17 @@ def test_export_from_a_local_store_has_no_cap_and_resumes(
     counts = ndjson_ids(out)
     assert result.resumed and set(counts) == {t.ticket_id for t in tickets}
     assert set(counts.values()) == {1}
+    # --since/--until on update times, read from the store
+    updated = tmp_path / "updated.ndjson"
+    job = ExportJob(updated, "db", identity.helpdesk_id, since=BUSY_DAY, until=BUSY_DAY + DAY,
+                    by="update")  # fmt: skip
+    export_from_store(store, job)
+    expected = {
+        t.ticket_id
+        for t in tickets
+        if t.updated_at is not None and BUSY_DAY <= t.updated_at <= BUSY_DAY + DAY
+    }
+    assert len(expected) > 3000 and ndjson_ids(updated) == Counter(expected)
     # the command line, with a filter, as CSV (the store's own location)
     csv_out = tmp_path / "local.csv"
     base = ("--db", db_location(store), "--helpdesk", identity.helpdesk_id, "--out", str(csv_out))

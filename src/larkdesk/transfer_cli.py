@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,9 @@ from .remote import CONFIG_ENV, ENV, Remote, RemoteConfigError, resolve_remote
 from .settings import default_db
 from .store import StoreUnavailable, open_store
 from .store.base import Store
+
+if TYPE_CHECKING:
+    from .sync import SyncReport
 
 FILTERS: tuple[tuple[str, str, Any, bool, str], ...] = (
     ("--ticket-id", "ticket_id", str, False, "exact ticket id"),
@@ -149,7 +152,7 @@ def parse_duration(value: str) -> int:
     return int(found.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[found.group(2)]
 
 
-def _rich_progress() -> Any:
+def _rich_progress(transient: bool = False) -> Any:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -173,6 +176,7 @@ def _rich_progress() -> Any:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
+        transient=transient,
     )
 
 
@@ -322,11 +326,11 @@ def sync_command(**kwargs: Any) -> None:
 def _sync_runs(
     client: FeishuClient, store: Store, remote: Remote, overlap_ms: int, every: int | None
 ) -> None:
-    from .sync import SyncFailed, sync_once
+    from .sync import SyncFailed
 
     while True:
         try:
-            report = sync_once(client, store, remote, overlap_ms)
+            report = _sync_with_bar(client, store, remote, overlap_ms)
         except (ClientError, SyncFailed) as exc:
             if every is None or (isinstance(exc, ClientError) and _fatal(exc)):
                 raise click.ClickException(str(exc)) from None
@@ -344,6 +348,16 @@ def _sync_runs(
         if every is None:
             return
         time.sleep(every)
+
+
+def _sync_with_bar(
+    client: FeishuClient, store: Store, remote: Remote, overlap_ms: int
+) -> SyncReport:
+    from .sync import sync_once
+
+    with _rich_progress(transient=True) as bar:
+        task = bar.add_task("synced", total=None)
+        return sync_once(client, store, remote, overlap_ms, lambda n: bar.update(task, advance=n))
 
 
 def _fatal(exc: ClientError) -> bool:
