@@ -98,29 +98,52 @@ def now_ms() -> int:
 
 
 class Writer(threading.Thread):
-    """Keeps updating tickets (new status, updated_at now) until stopped; remembers which."""
+    """Until stopped: flips tickets' status (updated_at now), and with `backfill` also
+    inserts new tickets dated inside the busy day (as a late import would). Remembers
+    which tickets it touched and created."""
 
-    def __init__(self, store: Store, helpdesk_id: str, tickets: list[Ticket], step: int = 7):
+    def __init__(
+        self,
+        store: Store,
+        helpdesk_id: str,
+        tickets: list[Ticket],
+        step: int = 7,
+        backfill: bool = False,
+    ):
         super().__init__(daemon=True)
-        self.store, self.helpdesk_id, self.tickets, self.step = store, helpdesk_id, tickets, step
+        self.store, self.helpdesk_id, self.step = store, helpdesk_id, step
+        self.current = {t.ticket_id: t for t in tickets}
+        self.order = [t.ticket_id for t in tickets]
+        self.backfill = backfill
         self.touched: set[str] = set()
+        self.created: set[str] = set()
         self.writes = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         offset = 0
         while not self._stop_event.is_set():
-            batch = self.tickets[offset :: self.step * 50][:20]
+            batch = self.order[offset :: self.step * 50][:20]
             offset = (offset + 1) % (self.step * 50)
-            self.store.upsert_tickets(self._updated(t) for t in batch)
-            self.writes += len(batch)
+            records = [self._updated(self.current[ticket_id]) for ticket_id in batch]
+            if self.backfill:
+                records.append(self._new())
+            self.store.upsert_tickets(records)
+            self.writes += len(records)
             time.sleep(0.005)
 
     def _updated(self, ticket: Ticket) -> TicketRecord:
         self.touched.add(ticket.ticket_id)
         status = 51 if ticket.status != 51 else 2
         changed = Ticket(**{**_fields(ticket), "status": status, "updated_at": now_ms()})
+        self.current[ticket.ticket_id] = changed
         return to_record(changed, self.helpdesk_id)
+
+    def _new(self) -> TicketRecord:
+        number = len(self.created)
+        ticket = ticket_at(900_000 + number, BUSY_DAY + (number * 7_919) % DAY, updated=False)
+        self.created.add(ticket.ticket_id)
+        return to_record(ticket, self.helpdesk_id)
 
     def stop(self) -> None:
         self._stop_event.set()
