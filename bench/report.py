@@ -38,12 +38,11 @@ class Run:
 
 
 def default_workers() -> int:
-    """What `larkdesk serve` runs without --workers on this machine."""
-    from larkdesk.cli import serve
+    """What `larkdesk serve --rate-limit off` runs without --workers on this machine."""
+    from larkdesk.cli import default_workers as serve_default
+    from larkdesk.settings import Settings
 
-    option = next(p for p in serve.params if p.name == "workers")
-    value = option.default() if callable(option.default) else option.default
-    return int(value)  # type: ignore[arg-type]
+    return serve_default(Settings(db="", rate_limit="off"))
 
 
 def write_ndjson(path: Path, tickets: int) -> None:

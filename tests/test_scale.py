@@ -340,3 +340,15 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path
     result = larkdesk("app", "create", "--name", "x", db=url, check=False)  # type: ignore[arg-type]
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot open" in result.stderr and "hunter2" not in result.stderr
+
+
+def test_serve_runs_one_worker_per_core_only_where_limits_hold_across_workers() -> None:
+    import os
+
+    from larkdesk.cli import default_workers
+    from larkdesk.settings import Settings
+
+    cores = min(os.cpu_count() or 1, 8)
+    assert default_workers(Settings(rate_limit="off")) == cores
+    assert default_workers(Settings(redis="redis://localhost:6379/0")) == cores
+    assert default_workers(Settings()) == 1  # Feishu's limits kept in this process

@@ -386,3 +386,29 @@ def test_load_tickets_refuses_a_repeated_id_and_writes_nothing(any_store: Store)
     assert any_store.load_tickets(batch) == 50  # and the store is usable afterwards
     with_a = sum("ou_a" in r.agent_ids for r in batch)
     assert any_store.list_tickets(hd, TicketQuery(agent_id="ou_a")).total == with_a > 0
+
+
+def test_agent_and_tag_filters_follow_every_change_of_a_ticket(any_store: Store) -> None:
+    hd, other = desk(any_store), desk(any_store)
+
+    def put(tid: str, at: int, agents: tuple[str, ...], tags: tuple[str, ...], upd: int) -> None:
+        record = to_record(ticket(tid, at, agents, tags), hd)._replace(updated_at=upd)
+        any_store.upsert_tickets([record])
+
+    def ids(query: TicketQuery) -> tuple[int, list[str]]:
+        page = any_store.list_tickets(hd, query)
+        return page.total, [decode_ticket(b).ticket_id for b in page.tickets]
+
+    put("1", T0, ("ou_a",), ("x",), T0 + 10)
+    put("2", T0 + 1, ("ou_a", "ou_b"), ("x", "y"), T0 + 20)
+    any_store.upsert_tickets([to_record(ticket("3", T0 + 2, ("ou_a",), ("x",)), other)])
+    assert ids(TicketQuery(agent_id="ou_a")) == (2, ["2", "1"])
+    assert ids(TicketQuery(tags=("x", "y"))) == (2, ["2", "1"])
+    put("1", T0 + 5, ("ou_a",), ("x",), T0 + 30)  # newer now, and updated later
+    assert ids(TicketQuery(agent_id="ou_a")) == (2, ["1", "2"])
+    assert ids(TicketQuery(tags=("x", "y"), updated=Window(T0 + 25, T0 + 35))) == (1, ["1"])
+    assert ids(TicketQuery(agent_id="ou_a", created=Window(T0, T0 + 2))) == (1, ["2"])
+    put("2", T0 + 1, ("ou_b",), ("y",), T0 + 20)  # ou_a and x taken away
+    assert ids(TicketQuery(agent_id="ou_a")) == (1, ["1"])
+    assert ids(TicketQuery(tags=("x",))) == (1, ["1"])
+    assert ids(TicketQuery(tags=("x", "y"), page=2, page_size=1)) == (2, ["2"])

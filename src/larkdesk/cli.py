@@ -120,9 +120,8 @@ def _logging_config(level: str) -> dict[str, Any]:
 )
 @click.option(
     "--workers",
-    default=1,
-    show_default=True,
     type=click.IntRange(1, 256),
+    show_default="one per core with --rate-limit off or --redis, else 1",
     help="Worker processes serving the port. Over 1, use --redis so limits hold across them.",
 )
 @click.option(
@@ -139,7 +138,7 @@ def serve(
     rate_limit: str,
     with_demo: bool,
     log_level: str,
-    workers: int,
+    workers: int | None,
     redis_url: str | None,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
@@ -151,6 +150,8 @@ def serve(
         log_level=log_level,
         redis=redis_url or None,
     )
+    if workers is None:
+        workers = default_workers(settings)
     if workers > 1 and settings.rate_limit != "off" and not settings.redis:
         _say(
             f"warning: {workers} workers without --redis: each worker keeps its own rate "
@@ -167,6 +168,14 @@ def serve(
             _run_server(settings, store)
             return
     _run_workers(settings, workers)
+
+
+def default_workers(settings: Settings) -> int:
+    """One worker per core (at most 8) when the rate limits hold across workers (none, or
+    kept in Redis); one otherwise, since each worker would keep its own Feishu limits."""
+    if settings.rate_limit == "off" or settings.redis:
+        return max(1, min(os.cpu_count() or 1, 8))
+    return 1
 
 
 def _run_server(settings: Settings, store: Store) -> None:

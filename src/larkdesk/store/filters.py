@@ -15,9 +15,17 @@ class Dialect:
     # True: guest_name filters first match the few distinct names kept in guest_names
     # (SQLite has no substring index); False: match the column directly (pg_trgm serves it).
     guest_names_table: bool = False
+    # True: agent and tag filters read agent_tickets / tag_tickets (helpdesk first, in list
+    # order; SQLite's migration 0003); False: the link tables ticket_agents / ticket_tags.
+    link_order_tables: bool = False
 
 
-SQLITE = Dialect(placeholder="?", substring="instr({col}, {p}) > 0", guest_names_table=True)
+SQLITE = Dialect(
+    placeholder="?",
+    substring="instr({col}, {p}) > 0",
+    guest_names_table=True,
+    link_order_tables=True,
+)
 
 _EQUALS = (
     ("ticket_id", "ticket_id"),
@@ -89,13 +97,20 @@ def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tupl
             params.append(helpdesk_id)
         clauses.append(matches)
         params.append(query.guest_name.casefold())
+    ordered = dialect.link_order_tables
     if query.agent_id is not None:
-        clauses.append(f"seq IN (SELECT seq FROM ticket_agents WHERE agent_id = {p})")
-        params.append(query.agent_id)
+        table, scope = (
+            ("agent_tickets", f"helpdesk_id = {p} AND ") if ordered else ("ticket_agents", "")
+        )
+        clauses.append(f"seq IN (SELECT seq FROM {table} WHERE {scope}agent_id = {p})")
+        params.extend([helpdesk_id, query.agent_id] if ordered else [query.agent_id])
     if query.tags:
         marks = ", ".join(p for _ in query.tags)
-        clauses.append(f"seq IN (SELECT seq FROM ticket_tags WHERE tag_name IN ({marks}))")
-        params.extend(query.tags)
+        table, scope = (
+            ("tag_tickets", f"helpdesk_id = {p} AND ") if ordered else ("ticket_tags", "")
+        )
+        clauses.append(f"seq IN (SELECT seq FROM {table} WHERE {scope}tag_name IN ({marks}))")
+        params.extend([helpdesk_id, *query.tags] if ordered else query.tags)
     for column, window in (("created_at", query.created), ("updated_at", query.updated)):
         if window is not None:
             clauses.append(f"{column} BETWEEN {p} AND {p}")

@@ -3,7 +3,8 @@
 The same rows as `upsert_tickets` writes, built faster:
 - the secondary indexes of the ticket tables are dropped and created again at the end,
   in the same transaction: CREATE INDEX sorts once (on two threads) where row-by-row
-  inserts would walk a dozen B-trees per ticket;
+  inserts would walk a dozen B-trees per ticket; likewise the triggers that keep
+  agent_tickets / tag_tickets, which are filled by one INSERT ... SELECT each;
 - when no other connection has the file open, the load runs in rollback-journal mode:
   pages appended to an empty table are not journaled, so each is written once (WAL would
   write it to the log, then again when checkpointing); WAL comes back at the end;
@@ -21,7 +22,16 @@ from itertools import islice
 from .base import ConflictError, TicketRecord
 
 CHUNK = 20_000  # tickets per executemany round
-_TABLES = ("tickets", "ticket_agents", "ticket_tags")
+_TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
+# agent_tickets / tag_tickets (migration 0003) in one statement each, instead of their
+# triggers firing per link row; the same SELECTs as the migration's.
+_DERIVED = (
+    "INSERT INTO agent_tickets SELECT t.helpdesk_id, a.agent_id, t.created_at, t.ticket_id,"
+    " t.seq FROM ticket_agents a JOIN tickets t ON t.seq = a.seq ORDER BY 1, 2, 3 DESC, 4 DESC",
+    "INSERT INTO tag_tickets SELECT t.helpdesk_id, g.tag_name, t.created_at, t.ticket_id,"
+    " t.updated_at, t.seq FROM ticket_tags g JOIN tickets t ON t.seq = g.seq"
+    " ORDER BY 1, 2, 3 DESC, 4 DESC",
+)
 _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -66,13 +76,13 @@ def load(
 
 def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
     marks = ", ".join("?" for _ in _TABLES)
-    indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        f" AND tbl_name IN ({marks})",
+    schema = conn.execute(  # secondary indexes and triggers, dropped for the load
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+        f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type",
         _TABLES,
     ).fetchall()
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
+    for kind, name, _ in schema:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
     seq = 1
     names: set[tuple[str, str]] = set()
     per_helpdesk: dict[str, int] = {}
@@ -101,6 +111,8 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
         " DO UPDATE SET tickets = tickets + excluded.tickets",
         per_helpdesk.items(),
     )
-    for _, sql in indexes:
+    for statement in _DERIVED:
+        conn.execute(statement)
+    for _, _, sql in schema:
         conn.execute(sql)
     return seq - 1
