@@ -297,3 +297,11 @@ def test_flat_columns_keep_long_ids_as_text_and_read_listed_comments() -> None:
     assert row["comments_id"] == str(big) and row["comments_content"] == "new"
     assert row["agents"] == '[{"id":"ou_a"}]' and row["status"] is None
     assert row["agent_service_duration"] == 2.0 and row["created_at"] == 5
+
+
+def test_refused_credentials_leave_no_output(seeded: Seeded, tmp_path: Path) -> None:
+    env = {**credentials_env(seeded), "LARKDESK_APP_SECRET": "not-the-secret"}
+    run = export_cli("--out", str(tmp_path / "x.ndjson"), env=env)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 1 and "10014" in stderr and "not-the-secret" not in stderr
+    assert list(tmp_path.iterdir()) == []

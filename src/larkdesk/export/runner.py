@@ -66,6 +66,7 @@ def export_from_api(
 ) -> ExportResult:
     """Every matching ticket from the list API into `job.out`, resuming a checkpoint."""
     progress = progress or Progress()
+    client.tenant_access_token()  # refused credentials: say so before touching the output
     checkpoint, sink = _start(job, restart)
     until = checkpoint.until if checkpoint else (job.until if job.until is not None else now_ms())
     since = checkpoint.through + 1 if checkpoint and checkpoint.through is not None else job.since
