@@ -10,16 +10,15 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__, admin, demo
+from .cli_store import cli_store
 from .settings import Settings, default_db
-from .store import StoreUnavailable, open_store
+from .store import StoreUnavailable
 from .store.base import Store
 from .ticket_cli import ticket_group
 from .transfer import ImportFailed, import_ndjson
@@ -39,18 +38,6 @@ def _emit(fields: dict[str, Any]) -> None:
 
 def _say(text: str) -> None:
     click.echo(text, err=True)
-
-
-@contextmanager
-def _store(db: str) -> Iterator[Store]:
-    try:
-        store = open_store(db)
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,7 +144,7 @@ def serve(
             f"warning: {workers} workers without --redis: each worker keeps its own rate "
             f"limits, so an app may make up to {workers}x Feishu's limits."
         )
-    with _store(db) as store:
+    with cli_store(db) as store:
         creds = _ensure_demo(store) if with_demo else None
         if creds is not None:
             base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -237,7 +224,7 @@ def demo_command(db: str, tickets: int, seed: int) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with (
-        _store(db) as store,
+        cli_store(db) as store,
         Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -280,7 +267,7 @@ def app_group() -> None:
 )
 def app_create(db: str, name: str, tenant_key: str | None, scopes: tuple[str, ...]) -> None:
     """Create an app; print app_id, app_secret and tenant_key."""
-    with _store(db) as store:
+    with cli_store(db) as store:
         try:
             creds = admin.create_app(store, name, tenant_key, scopes or admin.DEFAULT_SCOPES)
         except admin.AdminError as exc:
@@ -299,7 +286,7 @@ def helpdesk_group() -> None:
 @click.option("--name", required=True, help="The helpdesk's name.")
 def helpdesk_create(db: str, app_id: str, name: str) -> None:
     """Create a helpdesk in the app's tenant; print helpdesk_id and helpdesk_token."""
-    with _store(db) as store:
+    with cli_store(db) as store:
         try:
             creds = admin.create_helpdesk(store, app_id, name)
         except admin.AdminError as exc:
@@ -316,7 +303,7 @@ def helpdesk_create(db: str, app_id: str, name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(db: str, helpdesk_id: str, file: Path) -> None:
     """Import tickets from NDJSON (one ticket per line, the API's JSON shape); upsert by id."""
-    with _store(db) as store:
+    with cli_store(db) as store:
         try:
             count = import_ndjson(store, helpdesk_id, file, progress=None)
         except ImportFailed as exc:

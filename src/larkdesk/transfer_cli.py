@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .cli_store import cli_store
 from .client import ClientError, FeishuClient
 from .client.http import ParamValue
 from .errors import FeishuError
@@ -20,7 +21,6 @@ from .export.runner import ExportFailed, ExportJob, Progress, store_query
 from .export.sinks import FORMATS, Format
 from .remote import CONFIG_ENV, ENV, Remote, RemoteConfigError, resolve_remote
 from .settings import default_db
-from .store import StoreUnavailable, open_store
 from .store.base import Store
 
 if TYPE_CHECKING:
@@ -114,18 +114,6 @@ def _client(remote: Remote, max_rps: int) -> FeishuClient:
         base_url=remote.base_url,
         per_second=max_rps or None,
     )
-
-
-@contextmanager
-def _store(db: str) -> Iterator[Store]:
-    try:
-        store = open_store(db)
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def parse_time(value: str, end_of_day: bool = False) -> int:
@@ -257,7 +245,7 @@ def export_command(**kwargs: Any) -> None:
                 raise click.UsageError("--db needs --helpdesk ID")
             job = ExportJob(source=_redacted(kwargs["db"]), helpdesk_id=helpdesk, **job_fields)
             store_query(job)  # bad filters: the list API's message, before anything is written
-            with _store(kwargs["db"]) as store:
+            with cli_store(kwargs["db"]) as store:
                 result = export_from_store(store, job, progress, kwargs["restart"])
         else:
             remote = _remote(kwargs)
@@ -315,7 +303,7 @@ def sync_command(**kwargs: Any) -> None:
     remote = _remote(kwargs)
     every = parse_duration(kwargs["every"]) if kwargs["every"] else None
     overlap_ms = parse_duration(kwargs["overlap"]) * 1000
-    with _store(kwargs["db"]) as store, _client(remote, kwargs["max_rps"]) as client:
+    with cli_store(kwargs["db"]) as store, _client(remote, kwargs["max_rps"]) as client:
         try:
             _sync_runs(client, store, remote, overlap_ms, every)
         except KeyboardInterrupt:
