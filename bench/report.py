@@ -150,7 +150,48 @@ def markdown(run: Run) -> str:
                 f"| peak RSS, {name} (all processes / largest) | {total / MB:,.0f} MB / "
                 f"{one / MB:,.0f} MB |"
             )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *targets(run)])
+
+
+def targets(run: Run) -> list[str]:
+    """Issue 6's targets, each with its verdict in this run."""
+    lark, data, flo = (run.contestants.get(n, {}) for n in ("larkdesk", "datasette", "floor"))
+    keys = [key for key, _, _ in run.queries]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    low = [k for k in keys if k in lark and k in data and lark[k]["rate"] < 3 * data[k]["rate"]]
+    slow = [
+        k for k in keys if k in lark and k in flo and lark[k]["p99_ms"] > 1.5 * flo[k]["p99_ms"]
+    ]
+    lines = ["Targets (issue 6), in this run:", ""]
+    if data:
+        lines.append(
+            f"- larkdesk ≥ 3× Datasette's requests/s on every query: {verdict(not low)}"
+            + (f" (below on {', '.join(low)})" if low else "")
+        )
+    if flo:
+        lines.append(
+            f"- larkdesk p99 ≤ 1.5× the floor's on every query: {verdict(not slow)}"
+            + (f" (above on {', '.join(slow)})" if slow else "")
+        )
+    if "Q2" in lark and "Q4" in lark:
+        q2, q4 = lark["Q2"], lark["Q4"]
+        lines.append(
+            f"- Q4 (page 50) no slower than Q2: {verdict(q4['p50_ms'] <= q2['p50_ms'])} "
+            f"(p50 {q4['p50_ms']:.1f} vs {q2['p50_ms']:.1f} ms, {q4['rate']:,.0f} vs "
+            f"{q2['rate']:,.0f} req/s)"
+        )
+    if "demo_rate" in run.facts:
+        rate = run.facts["demo_rate"]
+        lines.append(f"- demo ≥ 50,000 tickets/s: {verdict(rate >= 50_000)} ({rate:,.0f}/s)")
+    if "larkdesk" in run.rss:
+        total = run.rss["larkdesk"][0] / MB
+        lines.append(
+            f"- server RSS < 500 MB: {verdict(total < 500)} ({total:,.0f} MB, all processes)"
+        )
+    return lines
 
 
 def plot(run: Run, path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -93,6 +94,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     )
     app.router.redirect_slashes = False
     app.state.services = services
+    # Everything built so far lives as long as the process: out of the collector's sight,
+    # a full collection no longer walks it (shorter pauses, a lower p99).
+    gc.collect()
+    gc.freeze()
     return app
 
 
