@@ -412,3 +412,18 @@ def test_agent_and_tag_filters_follow_every_change_of_a_ticket(any_store: Store)
     assert ids(TicketQuery(agent_id="ou_a")) == (1, ["1"])
     assert ids(TicketQuery(tags=("x",))) == (1, ["1"])
     assert ids(TicketQuery(tags=("x", "y"), page=2, page_size=1)) == (2, ["2"])
+
+
+def test_a_sqlite_bulk_load_leaves_the_file_in_wal_mode_with_its_indexes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "bulk.db")
+    hd = desk(store)
+    store.list_tickets(hd, TicketQuery())  # a reader connection is open: it gets reopened
+    schema = "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY 2"
+    before = store._writer.execute(schema).fetchall()
+    assert store.load_tickets(_load_batch(hd, 40)) == 40
+    assert store._writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._writer.execute(schema).fetchall() == before
+    assert store.list_tickets(hd, TicketQuery(agent_id="ou_c")).total == sum(
+        "ou_c" in r.agent_ids for r in _load_batch(hd, 40)
+    )
+    store.close()

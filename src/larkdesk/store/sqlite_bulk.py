@@ -2,9 +2,10 @@
 
 The same rows as `upsert_tickets` writes, built faster:
 - the secondary indexes of the ticket tables are dropped and created again at the end,
-  in the same transaction: CREATE INDEX sorts once (on two threads) where row-by-row
-  inserts would walk a dozen B-trees per ticket; likewise the triggers that keep
-  agent_tickets / tag_tickets, which are filled by one INSERT ... SELECT each;
+  in the same transaction: CREATE INDEX sorts once where row-by-row
+  inserts would walk a dozen B-trees per ticket (keeping even the nearly-appended ones up
+  cost more, measured); likewise the triggers that keep agent_tickets / tag_tickets, whose
+  rows are written with the links instead;
 - when no other connection has the file open, the load runs in rollback-journal mode:
   pages appended to an empty table are not journaled, so each is written once (WAL would
   write it to the log, then again when checkpointing); WAL comes back at the end;
@@ -23,15 +24,6 @@ from .base import ConflictError, TicketRecord
 
 CHUNK = 20_000  # tickets per executemany round
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
-# agent_tickets / tag_tickets (migration 0003) in one statement each, instead of their
-# triggers firing per link row; the same SELECTs as the migration's.
-_DERIVED = (
-    "INSERT INTO agent_tickets SELECT t.helpdesk_id, a.agent_id, t.created_at, t.ticket_id,"
-    " t.seq FROM ticket_agents a JOIN tickets t ON t.seq = a.seq ORDER BY 1, 2, 3 DESC, 4 DESC",
-    "INSERT INTO tag_tickets SELECT t.helpdesk_id, g.tag_name, t.created_at, t.ticket_id,"
-    " t.updated_at, t.seq FROM ticket_tags g JOIN tickets t ON t.seq = g.seq"
-    " ORDER BY 1, 2, 3 DESC, 4 DESC",
-)
 _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -44,11 +36,9 @@ def _bulk_mode(conn: sqlite3.Connection, close_readers: Callable[[], None]) -> I
     with suppress(sqlite3.OperationalError):  # "database is locked": another connection
         switched = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
     conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA threads = 2")
     try:
         yield
     finally:
-        conn.execute("PRAGMA threads = 0")
         conn.execute("PRAGMA synchronous = NORMAL")
         if switched:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -88,12 +78,16 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
     per_helpdesk: dict[str, int] = {}
     source = iter(records)
     while chunk := list(islice(source, CHUNK)):
-        rows, bodies, agents, tags = [], [], [], []
+        rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
         for r in chunk:
             rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
             bodies.append((seq, r.body))
-            agents += [(agent, seq) for agent in r.agent_ids]
-            tags += [(tag, seq) for tag in r.tag_names]
+            for agent in r.agent_ids:
+                agents.append((agent, seq))
+                by_agent.append((r.helpdesk_id, agent, r.created_at, r.ticket_id, seq))
+            for tag in r.tag_names:
+                tags.append((tag, seq))
+                by_tag.append((r.helpdesk_id, tag, r.created_at, r.ticket_id, r.updated_at, seq))
             if r.guest_name is not None:
                 names.add((r.helpdesk_id, r.guest_name))
             per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
@@ -105,14 +99,15 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
         conn.executemany("INSERT INTO ticket_bodies VALUES (?, ?)", bodies)
         conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
         conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
+        # What the triggers (dropped for the load) would write: migration 0003's tables.
+        conn.executemany("INSERT OR REPLACE INTO agent_tickets VALUES (?, ?, ?, ?, ?)", by_agent)
+        conn.executemany("INSERT OR REPLACE INTO tag_tickets VALUES (?, ?, ?, ?, ?, ?)", by_tag)
     conn.executemany("INSERT OR IGNORE INTO guest_names VALUES (?, ?)", sorted(names))
     conn.executemany(
         "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"
         " DO UPDATE SET tickets = tickets + excluded.tickets",
         per_helpdesk.items(),
     )
-    for statement in _DERIVED:
-        conn.execute(statement)
     for _, _, sql in schema:
         conn.execute(sql)
     return seq - 1
