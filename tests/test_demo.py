@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from larkdesk import demo
 from larkdesk.helpdesk.models import STATUSES, derive, validate
@@ -81,3 +82,20 @@ def test_seed_demo_is_idempotent(tmp_path: object) -> None:
     again = demo.seed_demo(store, tickets=500, seed=1)
     assert first == again and store.count_tickets(first.helpdesk_id) == 500
     store.close()
+
+
+def test_a_big_demo_generated_in_a_second_process_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from larkdesk import demo_records
+    from larkdesk.helpdesk.models import to_record
+
+    creds = demo.demo_credentials(2)
+    world = demo.demo_world(2, creds.tenant_key)
+    inline = [
+        to_record(t, creds.helpdesk_id)
+        for t in demo.generate_tickets(2, creds.helpdesk_id, world, 2500)
+    ]
+    monkeypatch.setattr(demo_records, "PARALLEL_FROM", 1)  # a spawned process even for 2,500
+    spawned = list(demo_records.demo_records(2, creds.helpdesk_id, creds.tenant_key, 2500))
+    assert spawned == inline

@@ -62,7 +62,7 @@ def _produce(sender: Connection, seed: int, helpdesk_id: str, tenant_key: str, c
         while batch := list(islice(records, BATCH)):
             sender.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
         sender.send_bytes(pickle.dumps([]))
-    except BrokenPipeError:  # the writer gave up; nothing to report to
+    except (BrokenPipeError, KeyboardInterrupt):  # the writer gave up, or Ctrl-C: it reports
         pass
     except Exception as exc:  # reported to the writer, which raises it
         sender.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
