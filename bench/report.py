@@ -127,9 +127,8 @@ def markdown(run: Run) -> str:
     notes = [f"{key}: {note}" for key, _, note in run.queries if note]
     lines += [
         "",
-        "Datasette's URLs: table view of `tickets`, `_sort_desc=created_at`; "
-        + "; ".join(notes)
-        + ".",
+        "Datasette's URLs: table view of `tickets`, `helpdesk_id__exact`, "
+        "`_sort_desc=created_at`; " + "; ".join(notes) + ".",
     ]
     lines += ["", "| measure | value |", "|---|---|"]
     if "demo_rate" in f:
