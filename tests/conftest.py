@@ -152,17 +152,28 @@ def start_server(db: Path, *extra: str, log_dir: Path | None = None) -> LiveServ
             text=True,
         )
     base_url = f"http://127.0.0.1:{port}"
+    # The supervisor binds the socket before its workers start: the first to be ready
+    # answers, so wait until all of them are, or a test spread over workers sees one.
+    workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"larkdesk serve exited: {log_path.read_text()}")
         try:
             httpx.get(base_url + "/", timeout=1)
-            return LiveServer(base_url, db, process, log_path)
         except httpx.TransportError:
             time.sleep(0.1)
+            continue
+        if _workers_started(log_path) >= workers:
+            return LiveServer(base_url, db, process, log_path)
+        time.sleep(0.1)
     process.kill()
     raise RuntimeError("larkdesk serve did not start within 30 s")
+
+
+def _workers_started(log_path: Path) -> int:
+    """How many worker processes have logged that their start-up is complete."""
+    return log_path.read_text().count("Application startup complete")
 
 
 def stop_server(server: LiveServer) -> None:
