@@ -249,18 +249,6 @@ def demo_world(seed: int, tenant_key: str) -> DemoWorld:
     return DemoWorld(agents=people[:AGENTS], guests=people[AGENTS:], tags=tags)
 
 
-def _wire_user(user: User) -> TicketUser:
-    return TicketUser(
-        id=user.user_id,
-        avatar_url=user.avatar_url,
-        name=user.name,
-        email=user.email,
-        department=user.department,
-        city=user.city,
-        country=user.country,
-    )
-
-
 def _table(weights: dict[int, float]) -> tuple[list[int], list[float], float]:
     """Values, cumulative weights and total, for `values[bisect(cum, rand() * total)]`."""
     cum = list(accumulate(weights.values()))
@@ -307,8 +295,8 @@ class _TicketMaker:
 
     def __init__(self, rng: random.Random, helpdesk_id: str, world: DemoWorld, end_ms: int):
         self.rand = rng.random
-        self.agents = [_wire_user(u) for u in world.agents]
-        self.guests = [_wire_user(u) for u in world.guests]
+        self.agents = [TicketUser.of(u) for u in world.agents]
+        self.guests = [TicketUser.of(u) for u in world.guests]
         self.tags = world.tags
         self.numeric_ids = {
             a.id: (BIG_USER_ID if n % 2 else SMALL_USER_ID) + n for n, a in enumerate(self.agents)
@@ -447,7 +435,7 @@ def seed_catalog(store: Store, helpdesk_id: str, world: DemoWorld) -> None:
     """The demo helpdesk's tags and custom-field definitions (idempotent; also brings a
     demo database made before they existed up to date)."""
     store.save_tags(helpdesk_id, [TagRecord(t.id or "", t.name or "") for t in world.tags])
-    owner = _wire_user(world.agents[0])
+    owner = TicketUser.of(world.agents[0])
     store.save_customized_fields(
         f.record(helpdesk_id, DEMO_END_MS - SPAN_MS, owner) for f in CUSTOMIZED_FIELDS
     )

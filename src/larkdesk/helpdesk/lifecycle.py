@@ -53,18 +53,6 @@ def snowflake(at_ms: int) -> int:
     return at_ms << 22 | secrets.randbits(22)
 
 
-def wire_user(user: User) -> TicketUser:
-    return TicketUser(
-        id=user.user_id,
-        avatar_url=user.avatar_url or None,
-        name=user.name,
-        email=user.email or None,
-        department=user.department or None,
-        city=user.city or None,
-        country=user.country or None,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class StartedService:
     chat_id: str
@@ -192,7 +180,7 @@ class TicketLifecycle:
             now = self._clock()
             ticket = Ticket(
                 ticket_id=str(snowflake(now)),
-                guest=wire_user(guest),
+                guest=TicketUser.of(guest),
                 ticket_type=HUMAN if request.human_service else BOT,
                 status=BOT_SERVING,
                 created_at=now,
@@ -202,7 +190,7 @@ class TicketLifecycle:
             if request.human_service:
                 ticket.status = IN_PROCESS if agents else QUEUED
             if agents:
-                ticket.agents = [wire_user(a) for a in agents]
+                ticket.agents = [TicketUser.of(a) for a in agents]
                 ticket.agent_owner = ticket.agents[0]
                 ticket.agent_entry_time = now
             if self._store.create_ticket(to_record(ticket, helpdesk_id)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..store.base import TicketRecord
+from ..store.base import TicketRecord, User
 
 STATUSES = (1, 2, 3, 4, 5, 50, 51, 52)
 CLOSED_STATUSES = (50, 51, 52)
@@ -26,6 +26,19 @@ class TicketUser(msgspec.Struct, omit_defaults=True):
     department: str | None = None
     city: str | None = None
     country: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> TicketUser:
+        """The ticket's view of a stored user; empty attributes are left out."""
+        return cls(
+            id=user.user_id,
+            avatar_url=user.avatar_url or None,
+            name=user.name,
+            email=user.email or None,
+            department=user.department or None,
+            city=user.city or None,
+            country=user.country or None,
+        )
 
 
 class Comments(msgspec.Struct, omit_defaults=True):
