@@ -612,6 +612,57 @@ def test_cli_ticket_get_and_update(api: httpx.Client, server: LiveServer) -> Non
     assert get_ticket(api, tid) == cleared
 
 
+def test_cli_field_create_defines_fields_the_api_lists_and_updates_set(
+    api: httpx.Client, server: LiveServer
+) -> None:
+    db, helpdesk_id = server.db, api.get(FIELDS_PATH).json()["data"]["items"][0]["helpdesk_id"]
+    create = ("field", "create", "--helpdesk", helpdesk_id)
+    made = larkdesk(
+        *create, "--key-name", "region", "--display-name", "地区", "--type", "dropdown",
+        "--option", "华东", "--option", "华北", "--required", db=db,
+    )  # fmt: skip
+    region = json.loads(made.stdout)
+    note = json.loads(
+        larkdesk(*create, "--key-name", "note", "--display-name", "Note", db=db).stdout
+    )
+    listed_fields = {f["key_name"]: f for f in api.get(FIELDS_PATH).json()["data"]["items"]}
+    assert listed_fields["region"] == region and listed_fields["note"] == note
+    assert [c["display_name"] for c in region["dropdown_options"]["children"]] == ["华东", "华北"]
+    assert (region["field_type"], region["required"], note["field_type"]) == (
+        "dropdown",
+        True,
+        "text",
+    )
+    assert int(note["position"]) == int(region["position"]) + 1  # placed after the others
+    ticket = an_open_ticket(api, skip=6)
+    fields = [
+        {"id": region["ticket_customized_field_id"], "value": "华北"},
+        {"id": note["ticket_customized_field_id"], "value": "free text, any words"},
+    ]
+    assert put(api, ticket["ticket_id"], customized_fields=fields).json()["code"] == 0
+    shown = {
+        f["key_name"]: f["value"] for f in get_ticket(api, ticket["ticket_id"])["customized_fields"]
+    }
+    assert shown["region"] == "华北" and shown["note"] == "free text, any words"
+    wrong = [{"id": region["ticket_customized_field_id"], "value": "华南"}]
+    assert_bad_request(put(api, ticket["ticket_id"], customized_fields=wrong), "华南", "region")
+    for args, words in (
+        (["--key-name", "region", "--display-name", "again"], "already has a field"),
+        (["--key-name", "x", "--display-name", "x", "--type", "dropdown"], "at least one option"),
+        (["--key-name", "y", "--display-name", "y", "--option", "a"], "only a dropdown"),
+    ):
+        failed = larkdesk(*create, *args, db=db, check=False)
+        assert (
+            failed.returncode != 0 and words in failed.stderr and "Traceback" not in failed.stderr
+        )
+    unknown = larkdesk("field", "create", "--helpdesk", "42", "--key-name", "k", "--display-name",
+                       "k", db=db, check=False)  # fmt: skip
+    assert unknown.returncode != 0 and "no helpdesk" in unknown.stderr
+    assert {f["key_name"] for f in api.get(FIELDS_PATH).json()["data"]["items"]} == {
+        *listed_fields
+    }  # the refused ones added nothing
+
+
 def test_each_lifecycle_api_has_its_own_rate_limit(store: Store) -> None:
     identity = provision(store)  # type: ignore[arg-type]
     store.upsert_users([User("ou_guest", identity.tenant_key, "Guest")])

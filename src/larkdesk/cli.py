@@ -16,20 +16,13 @@ from typing import Any
 import click
 
 from . import __version__, admin, demo
-from .cli_store import cli_store
+from .cli_store import cli_store, db_option
 from .settings import Settings, default_db
 from .store import StoreUnavailable
 from .store.base import Store
-from .ticket_cli import ticket_group
+from .ticket_cli import field_group, ticket_group
 from .transfer import ImportFailed, import_ndjson
 from .transfer_cli import export_command, sync_command
-
-db_option = click.option(
-    "--db",
-    default=default_db,
-    show_default="$LARKDESK_DB or ./larkdesk.db",
-    help="SQLite file path (sqlite:PATH also accepted), or a postgresql://... URL.",
-)
 
 
 def _emit(fields: dict[str, Any]) -> None:
@@ -376,6 +369,7 @@ def migrate_command(source: str, target: str, chunk: int) -> None:
 
 
 main.add_command(ticket_group)
+main.add_command(field_group)
 main.add_command(export_command)
 main.add_command(sync_command)
 

@@ -1,4 +1,4 @@
-"""The store a CLI command works on, opened and closed around it."""
+"""The store a CLI command works on: its `--db` option, and opening and closing it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from contextlib import contextmanager
 
 import click
 
+from .settings import default_db
 from .store import StoreUnavailable, open_store
 from .store.base import Store
+
+db_option = click.option(
+    "--db",
+    default=default_db,
+    show_default="$LARKDESK_DB or ./larkdesk.db",
+    help="SQLite file path (sqlite:PATH also accepted), or a postgresql://... URL.",
+)
 
 
 @contextmanager

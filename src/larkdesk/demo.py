@@ -11,7 +11,6 @@ from __future__ import annotations
 import calendar
 import random
 import string
-import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -20,8 +19,6 @@ from itertools import accumulate
 from . import admin
 from .demo_records import demo_records
 from .helpdesk.fields import (
-    DropdownOption,
-    DropdownOptions,
     TicketCustomizedField,
     encode_definition,
 )
@@ -134,10 +131,6 @@ class FieldDefinition:
         self, helpdesk_id: str, created_at: int, creator: TicketUser
     ) -> CustomizedFieldRecord:
         """The definition as the helpdesk keeps it (what ticket_customized_fields lists)."""
-        options = [
-            DropdownOption(tag=str(uuid.uuid5(uuid.NAMESPACE_OID, self.id + v)), display_name=v)
-            for v in self.values
-        ]
         definition = TicketCustomizedField(
             ticket_customized_field_id=self.id,
             helpdesk_id=helpdesk_id,
@@ -153,7 +146,7 @@ class FieldDefinition:
             updated_at=str(created_at),
             created_by=creator,
             updated_by=creator,
-            dropdown_options=DropdownOptions(children=options),
+            dropdown_options=admin.dropdown_options(self.id, self.values),
             dropdown_allow_multiple=False,
         )
         return CustomizedFieldRecord(

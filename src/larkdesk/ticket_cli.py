@@ -1,26 +1,23 @@
-"""`larkdesk ticket get|update`: one ticket, for people without an API client at hand.
+"""`larkdesk ticket get|update`: one ticket, for people without an API client at hand;
+`larkdesk field create`: a custom field for a helpdesk, which `customized_fields` can set.
 
-Both print the ticket's JSON (the API's shape, exactly as `GET .../tickets/:id` answers
-`data.ticket`) on stdout; an update goes through the same rules as `PUT`.
+The ticket commands print the ticket's JSON (the API's shape, exactly as
+`GET .../tickets/:id` answers `data.ticket`) on stdout; an update goes through the same
+rules as `PUT`. `field create` prints the definition as `ticket_customized_fields` lists it.
 """
 
 from __future__ import annotations
 
 import click
 
+from . import admin
+from .cli_store import cli_store, db_option
 from .errors import FeishuError
 from .helpdesk.bodies import UpdateTicketBody, check_update
+from .helpdesk.fields import encode_definition
 from .helpdesk.lifecycle import TicketLifecycle
 from .helpdesk.models import CustomizedFieldDisplayItem
-from .settings import default_db
-from .store import StoreUnavailable, open_store
 
-_db = click.option(
-    "--db",
-    default=default_db,
-    show_default="$LARKDESK_DB or ./larkdesk.db",
-    help="SQLite file path (sqlite:PATH also accepted), or a postgresql://... URL.",
-)
 _helpdesk = click.option(
     "--helpdesk", "helpdesk_id", help="Only a ticket of this helpdesk (default: any)."
 )
@@ -34,21 +31,16 @@ def _field(text: str) -> CustomizedFieldDisplayItem:
 
 
 def _run(db: str, ticket_id: str, helpdesk_id: str | None, change: UpdateTicketBody | None) -> None:
-    try:
-        store = open_store(db)
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    lifecycle = TicketLifecycle(store)
-    try:
-        helpdesk_id = helpdesk_id or lifecycle.helpdesk_of(ticket_id)
-        if change is None:
-            body = lifecycle.get_ticket(helpdesk_id, ticket_id)
-        else:
-            body = lifecycle.update_ticket(helpdesk_id, ticket_id, check_update(change))
-    except FeishuError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        store.close()
+    with cli_store(db) as store:
+        lifecycle = TicketLifecycle(store)
+        try:
+            helpdesk_id = helpdesk_id or lifecycle.helpdesk_of(ticket_id)
+            if change is None:
+                body = lifecycle.get_ticket(helpdesk_id, ticket_id)
+            else:
+                body = lifecycle.update_ticket(helpdesk_id, ticket_id, check_update(change))
+        except FeishuError as exc:
+            raise click.ClickException(exc.message) from None
     click.echo(body.decode("utf-8"))
 
 
@@ -58,7 +50,7 @@ def ticket_group() -> None:
 
 
 @ticket_group.command("get")
-@_db
+@db_option
 @_helpdesk
 @click.argument("ticket_id")
 def ticket_get(db: str, helpdesk_id: str | None, ticket_id: str) -> None:
@@ -67,7 +59,7 @@ def ticket_get(db: str, helpdesk_id: str | None, ticket_id: str) -> None:
 
 
 @ticket_group.command("update")
-@_db
+@db_option
 @_helpdesk
 @click.option("--status", type=int, help="1-5 open; closed: 50 bot, 51 agent, 52 user.")
 @click.option("--tag", "tags", multiple=True, help="Set the tags to these names (repeatable).")
@@ -104,3 +96,52 @@ def ticket_update(
         channel=channel,
     )
     _run(db, ticket_id, helpdesk_id, change)
+
+
+@click.group("field")
+def field_group() -> None:
+    """Define a helpdesk's custom fields (what tickets' customized_fields hold)."""
+
+
+@field_group.command("create")
+@db_option
+@click.option("--helpdesk", "helpdesk_id", required=True, help="The helpdesk to add it to.")
+@click.option("--key-name", required=True, help="The field's key, unique in the helpdesk.")
+@click.option("--display-name", required=True, help="The name people see.")
+@click.option(
+    "--type",
+    "field_type",
+    type=click.Choice(admin.FIELD_TYPES),
+    default="text",
+    show_default=True,
+    help="Free text, or a dropdown of --option values.",
+)
+@click.option("--option", "options", multiple=True, help="A dropdown value (repeatable).")
+@click.option("--required", is_flag=True, help="Mark the field required.")
+@click.option("--read-only", is_flag=True, help="Not editable: updates may not set it.")
+def field_create(
+    db: str,
+    helpdesk_id: str,
+    key_name: str,
+    display_name: str,
+    field_type: str,
+    options: tuple[str, ...],
+    required: bool,
+    read_only: bool,
+) -> None:
+    """Add a custom field to the helpdesk; print its definition's JSON."""
+    with cli_store(db) as store:
+        try:
+            definition = admin.create_customized_field(
+                store,
+                helpdesk_id,
+                key_name,
+                display_name,
+                field_type,
+                options,
+                required,
+                editable=not read_only,
+            )
+        except admin.AdminError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(encode_definition(definition).decode("utf-8"))
