@@ -7,7 +7,9 @@ late commits), so a never-updated ticket (`updated_at` -1) is found by its creat
 an updated one by its update. Tickets are upserted by id through the same path as
 `larkdesk import`, so running it twice changes nothing and an update replaces the copy.
 The local store gets the remote's app and helpdesk ids and secrets (hashed), so the
-copy answers the same list API with the same credentials.
+copy answers the same list API with the same credentials. Every run also copies the
+helpdesk's custom-field definitions (one request), so the copy lists the same fields and
+takes `customized_fields` updates against them; a field deleted remotely stays.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from typing import Any
 import msgspec
 
 from . import admin
-from .client import Estimate, FeishuClient, WindowDone, walk
+from .client import ApiError, Estimate, FeishuClient, WindowDone, walk
 from .client.walker import By, now_ms
+from .helpdesk.fields import TicketCustomizedField, encode_definition
 from .helpdesk.models import InvalidTicket, Ticket, validate
 from .helpdesk.service import HelpdeskService
 from .remote import Remote
-from .store.base import ConflictError, Store, SyncState
+from .store.base import ConflictError, CustomizedFieldRecord, Store, SyncState
 
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000
 log = logging.getLogger("larkdesk.sync")
@@ -42,6 +45,7 @@ class SyncReport:
     stored: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # ticket_id -> reason
     high_water_ms: int = -1
+    fields: int = 0  # custom-field definitions copied
 
 
 def ensure_local_helpdesk(store: Store, remote: Remote) -> None:
@@ -75,6 +79,7 @@ def sync_once(
     """One run: the first pass (or its rest), else the changes since the last run."""
     ensure_local_helpdesk(store, remote)
     mirror = _Mirror(store, remote, progress)
+    mirror.report.fields = copy_customized_fields(client, store, remote.helpdesk_id)
     state = store.get_sync_state(remote.helpdesk_id)
     if state is None or state.high_water_ms < 0:
         mirror.report.first_pass = True
@@ -93,6 +98,35 @@ def sync_once(
     store.save_sync_state(final)
     mirror.report.high_water_ms = high_water
     return mirror.report
+
+
+def copy_customized_fields(client: FeishuClient, store: Store, helpdesk_id: str) -> int:
+    """Store the remote helpdesk's custom-field definitions; returns how many. A remote
+    that refuses to list them (an app without the scope, say) costs a warning, not the run."""
+    try:
+        found = client.customized_fields()
+    except ApiError as exc:
+        log.warning("sync: custom fields not copied: %s", exc)
+        return 0
+    records = []
+    for raw in found:
+        try:
+            definition = msgspec.convert(raw, TicketCustomizedField)
+        except msgspec.ValidationError as exc:
+            log.warning("sync: custom field %s skipped: %s", raw.get("key_name"), exc)
+            continue
+        position = definition.position or ""
+        definition.helpdesk_id = helpdesk_id
+        records.append(
+            CustomizedFieldRecord(
+                helpdesk_id,
+                definition.ticket_customized_field_id,
+                int(position) if position.isdigit() else 0,
+                encode_definition(definition),
+            )
+        )
+    store.save_customized_fields(records)
+    return len(records)
 
 
 class _Mirror:

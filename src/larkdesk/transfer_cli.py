@@ -331,6 +331,7 @@ def _sync_runs(
                 "stored": report.stored,
                 "skipped": report.skipped,
                 "high_water_ms": report.high_water_ms,
+                "fields": report.fields,
             }
             click.echo(json.dumps(summary))
         if every is None:

@@ -35,6 +35,8 @@ from .pacing import DEFAULT_PER_SECOND, Pacer, default_limits
 FEISHU = "https://open.feishu.cn"
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 TICKETS_PATH = "/open-apis/helpdesk/v1/tickets"
+FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
+FIELDS_PAGE_SIZE = 100
 REFRESH_MARGIN_SECONDS = 600  # as lark-oapi: a token is treated as expired 10 min early
 RETRYABLE = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
@@ -131,6 +133,20 @@ class FeishuClient:
         body = self._call("GET", TICKETS_PATH, params=params, authorized=True)
         data = body.get("data") or {}
         return TicketListPage(int(data.get("total") or 0), list(data.get("tickets") or ()))
+
+    def customized_fields(self) -> list[dict[str, Any]]:
+        """Every custom-field definition of the helpdesk
+        (`GET /open-apis/helpdesk/v1/ticket_customized_fields`, all pages)."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, ParamValue] = {"page_size": FIELDS_PAGE_SIZE}
+        while True:
+            body = self._call("GET", FIELDS_PATH, params=params, authorized=True)
+            data = body.get("data") or {}
+            found.extend(item for item in data.get("items") or () if isinstance(item, dict))
+            token = data.get("next_page_token")
+            if not data.get("has_more") or not token:
+                return found
+            params = {"page_size": FIELDS_PAGE_SIZE, "page_token": str(token)}
 
     # -- one call: pacing, token, retries -------------------------------------------
 
