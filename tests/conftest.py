@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -26,6 +27,18 @@ from .backends import BACKEND_NAMES, db_location, open_backend
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 LIST_PATH = "/open-apis/helpdesk/v1/tickets"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the event loop lark-oapi creates when it is imported (`lark_oapi/ws/client.py`
+    and its token cache) and never closes, which otherwise ends every run with
+    "ResourceWarning: unclosed event loop" at interpreter exit."""
+    ws_client = sys.modules.get("lark_oapi.ws.client")
+    loop = getattr(ws_client, "loop", None)
+    if loop is not None and not loop.is_running() and not loop.is_closed():
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.close()
 
 
 @dataclass(frozen=True)
