@@ -278,6 +278,18 @@ def test_users_and_customized_fields(any_store: Store) -> None:
     ]
 
 
+def test_a_customized_field_is_deleted_only_from_its_helpdesk(any_store: Store) -> None:
+    hd = desk(any_store)
+    other = desk(any_store)
+    any_store.save_customized_fields(
+        [CustomizedFieldRecord(hd, "f1", 1, b"{}"), CustomizedFieldRecord(hd, "f2", 2, b"{}")]
+    )
+    assert any_store.delete_customized_field(other, "f1") is False
+    assert any_store.delete_customized_field(hd, "f1") is True
+    assert any_store.delete_customized_field(hd, "f1") is False
+    assert [f.field_id for f in any_store.list_customized_fields(hd)] == ["f2"]
+
+
 def test_scan_pages_every_ticket_in_list_order_past_any_cap(any_store: Store) -> None:
     from larkdesk.store.base import ScannedTicket, Window
 

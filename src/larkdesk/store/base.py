@@ -268,6 +268,10 @@ class Store(Protocol):
         """The helpdesk's custom-field definitions by position, then field id."""
         ...
 
+    def delete_customized_field(self, helpdesk_id: str, field_id: str) -> bool:
+        """Remove one definition of the helpdesk; False if it has no such field."""
+        ...
+
     def scan_tickets(
         self,
         helpdesk_id: str,

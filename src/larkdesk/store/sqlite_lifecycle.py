@@ -119,6 +119,14 @@ class SQLiteLifecycle:
         )
         return [CustomizedFieldRecord(h, f, p, bytes(b)) for h, f, p, b in rows]
 
+    def delete_customized_field(self, helpdesk_id: str, field_id: str) -> bool:
+        with self._transaction() as conn:
+            gone = conn.execute(
+                "DELETE FROM customized_fields WHERE helpdesk_id = ? AND field_id = ?",
+                (helpdesk_id, field_id),
+            )
+            return gone.rowcount > 0
+
 
 def _ensure_tags(
     conn: sqlite3.Connection, helpdesk_id: str, tags: Sequence[TagRecord]
