@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -49,7 +50,8 @@ def _api_paths() -> list[str]:
     app = create_app(Settings(db=":memory:", rate_limit="off"))
     app.state.services.store.close()
     paths = [r.path.rstrip("/") for r in app.routes if isinstance(r, Route)]
-    return sorted({p.replace("{id}", ":ticket_id") for p in paths})
+    named = (p.replace("{id}", ":ticket_id") for p in paths)
+    return sorted({re.sub(r"\{(\w+)\}", r":\1", p) for p in named})
 
 
 @pytest.mark.parametrize("path", _api_paths())

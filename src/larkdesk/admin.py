@@ -6,7 +6,6 @@ The plain secrets exist only in the returned credentials; the store keeps hashes
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,18 +17,12 @@ from .auth.credentials import (
     new_helpdesk_token,
     new_tenant_key,
 )
-from .helpdesk.fields import (
-    DropdownOption,
-    DropdownOptions,
-    TicketCustomizedField,
-    decode_definition,
-    encode_definition,
-)
-from .helpdesk.lifecycle import now_ms, snowflake
-from .store.base import App, CustomizedFieldRecord, Helpdesk, Store, Tenant
+from .errors import BadRequest
+from .helpdesk.definitions import FieldBody, FieldDefinitions
+from .helpdesk.fields import DropdownOption, DropdownOptions, TicketCustomizedField
+from .store.base import App, Helpdesk, Store, Tenant
 
 DEFAULT_SCOPES = ("helpdesk:all",)
-FIELD_TYPES = ("text", "multiline", "dropdown")
 
 
 class AdminError(Exception):
@@ -103,16 +96,6 @@ def create_helpdesk(
     return HelpdeskCredentials(helpdesk_id, helpdesk_token)
 
 
-def dropdown_options(field_id: str, values: Sequence[str]) -> DropdownOptions:
-    """A dropdown's options; each option's tag is derived from the field and its value."""
-    return DropdownOptions(
-        children=[
-            DropdownOption(tag=str(uuid.uuid5(uuid.NAMESPACE_OID, field_id + v)), display_name=v)
-            for v in values
-        ]
-    )
-
-
 def create_customized_field(
     store: Store,
     helpdesk_id: str,
@@ -123,37 +106,21 @@ def create_customized_field(
     required: bool = False,
     editable: bool = True,
 ) -> TicketCustomizedField:
-    """A new custom-field definition of the helpdesk, placed after its existing ones."""
+    """A new custom-field definition of the helpdesk, placed after its existing ones, by
+    the rules of `POST .../ticket_customized_fields`."""
     if store.get_helpdesk(helpdesk_id) is None:
         raise AdminError(f"no helpdesk with id {helpdesk_id!r}")
-    if field_type not in FIELD_TYPES:
-        raise AdminError(f"field type must be one of {', '.join(FIELD_TYPES)}, got {field_type!r}")
-    if (field_type == "dropdown") != bool(options):
-        raise AdminError("a dropdown needs at least one option, and only a dropdown has options")
-    if len(set(options)) != len(options) or not all(o.strip() for o in options):
-        raise AdminError("dropdown options must be distinct and not empty")
-    existing = store.list_customized_fields(helpdesk_id)
-    if any(decode_definition(r.body).key_name == key_name for r in existing):
-        raise AdminError(f"helpdesk {helpdesk_id} already has a field with key name {key_name!r}")
-    position = max((r.position for r in existing), default=0) + 1
-    created = now_ms()
-    field_id = str(snowflake(created))
-    definition = TicketCustomizedField(
-        ticket_customized_field_id=field_id,
-        helpdesk_id=helpdesk_id,
+    body = FieldBody(
         key_name=key_name,
         display_name=display_name,
-        position=str(position),
         field_type=field_type,
-        visible=True,
-        editable=editable,
         required=required,
-        created_at=str(created),
-        updated_at=str(created),
-        dropdown_options=dropdown_options(field_id, options) if options else None,
-        dropdown_allow_multiple=False if options else None,
+        editable=editable,
+        dropdown_options=DropdownOptions([DropdownOption(display_name=o) for o in options])
+        if options
+        else None,
     )
-    store.save_customized_fields(
-        [CustomizedFieldRecord(helpdesk_id, field_id, position, encode_definition(definition))]
-    )
-    return definition
+    try:
+        return FieldDefinitions(store).create(helpdesk_id, body)
+    except BadRequest as exc:
+        raise AdminError(exc.detail or exc.message) from None

@@ -18,6 +18,7 @@ from . import envelope
 from .auth.gateway import Gateway
 from .auth.routes import AuthRoutes
 from .auth.tokens import RedisTokens, TokenService
+from .helpdesk.definitions import FieldDefinitions
 from .helpdesk.lifecycle import TicketLifecycle
 from .helpdesk.routes import HelpdeskRoutes
 from .helpdesk.service import HelpdeskService
@@ -37,6 +38,7 @@ class Services:
     limiter: RateLimiter
     helpdesk: HelpdeskService
     lifecycle: TicketLifecycle
+    fields: FieldDefinitions
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
@@ -57,6 +59,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         limiter=build_limiter(settings),
         helpdesk=HelpdeskService(store),
         lifecycle=TicketLifecycle(store),
+        fields=FieldDefinitions(store),
     )
 
 
@@ -84,7 +87,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     gateway = Gateway(services.store, services.tokens, services.limiter)
     routes = [
         *AuthRoutes(services.tokens).routes(),
-        *HelpdeskRoutes(gateway, services.helpdesk, services.lifecycle).routes(),
+        *HelpdeskRoutes(gateway, services).routes(),
     ]
     app = Starlette(
         routes=routes,

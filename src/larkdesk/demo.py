@@ -18,6 +18,7 @@ from itertools import accumulate
 
 from . import admin
 from .demo_records import demo_records
+from .helpdesk.definitions import with_tags
 from .helpdesk.fields import (
     TicketCustomizedField,
     encode_definition,
@@ -146,7 +147,7 @@ class FieldDefinition:
             updated_at=str(created_at),
             created_by=creator,
             updated_by=creator,
-            dropdown_options=admin.dropdown_options(self.id, self.values),
+            dropdown_options=with_tags(self.id, list(self.values), None),
             dropdown_allow_multiple=False,
         )
         return CustomizedFieldRecord(

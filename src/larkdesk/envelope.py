@@ -44,6 +44,11 @@ def one_ticket(ticket: bytes) -> Response:
     return json_response(b'{"code":0,"msg":"success","data":{"ticket":' + ticket + b"}}")
 
 
+def one_field(definition: bytes) -> Response:
+    """One custom-field definition as `data` (lark-oapi's `GetTicketCustomizedField...`)."""
+    return json_response(b'{"code":0,"msg":"success","data":' + definition + b"}")
+
+
 def field_page(items: Sequence[bytes], has_more: bool, next_page_token: str | None) -> Response:
     """The custom-field list's success body, spliced from each definition's stored JSON."""
     head = b'{"code":0,"msg":"success","data":{"has_more":' + (b"true" if has_more else b"false")

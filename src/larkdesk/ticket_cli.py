@@ -14,6 +14,7 @@ from . import admin
 from .cli_store import cli_store, db_option
 from .errors import FeishuError
 from .helpdesk.bodies import UpdateTicketBody, check_update
+from .helpdesk.definitions import FIELD_TYPES
 from .helpdesk.fields import encode_definition
 from .helpdesk.lifecycle import TicketLifecycle
 from .helpdesk.models import CustomizedFieldDisplayItem
@@ -111,7 +112,7 @@ def field_group() -> None:
 @click.option(
     "--type",
     "field_type",
-    type=click.Choice(admin.FIELD_TYPES),
+    type=click.Choice(FIELD_TYPES),
     default="text",
     show_default=True,
     help="Free text, or a dropdown of --option values.",

@@ -101,7 +101,7 @@ def _choice(name: str, value: int | None, allowed: tuple[int, ...]) -> None:
         raise BadRequest(f"{name} must be one of {list(allowed)}, got {value}")
 
 
-def _text(name: str, value: str | None, limit: int, *, blank_ok: bool = False) -> None:
+def check_text(name: str, value: str | None, limit: int, *, blank_ok: bool = False) -> None:
     if value is None:
         return
     if not blank_ok and not value.strip():
@@ -118,7 +118,7 @@ def _items(name: str, values: list[str] | None, limit: int) -> None:
     if len(values) > MAX_LIST_ITEMS:
         raise BadRequest(f"{name} has {len(values)} items; at most {MAX_LIST_ITEMS} allowed")
     for n, value in enumerate(values):
-        _text(f"{name}[{n}]", value, limit)
+        check_text(f"{name}[{n}]", value, limit)
 
 
 def check_update(body: UpdateTicketBody) -> UpdateTicketBody:
@@ -132,7 +132,7 @@ def check_update(body: UpdateTicketBody) -> UpdateTicketBody:
     if body.channel is not None and not 0 <= body.channel <= INT64_MAX:
         raise BadRequest(f"channel must be between 0 and {INT64_MAX}, got {body.channel}")
     _items("tag_names", body.tag_names, MAX_TAG_NAME)
-    _text("comment", body.comment, MAX_COMMENT)
+    check_text("comment", body.comment, MAX_COMMENT)
     if body.customized_fields is not None and len(body.customized_fields) > MAX_LIST_ITEMS:
         raise BadRequest(f"customized_fields has more than {MAX_LIST_ITEMS} items")
     if body.tag_names is not None:
@@ -144,9 +144,9 @@ def check_start(body: StartServiceBody) -> StartServiceBody:
     """Refuse a missing guest, blank or too many agents, agents without human service."""
     if not body.open_id or not body.open_id.strip():
         raise BadRequest("open_id is required: the open_id of the user asking for service")
-    _text("open_id", body.open_id, MAX_ID)
+    check_text("open_id", body.open_id, MAX_ID)
     _items("appointed_agents", body.appointed_agents, MAX_ID)
-    _text("customized_info", body.customized_info, MAX_CUSTOMIZED_INFO, blank_ok=True)
+    check_text("customized_info", body.customized_info, MAX_CUSTOMIZED_INFO, blank_ok=True)
     if body.appointed_agents and not body.human_service:
         raise BadRequest("appointed_agents needs human_service: true (a bot ticket has no agents)")
     return body

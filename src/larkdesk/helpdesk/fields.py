@@ -86,12 +86,12 @@ def checked_values(
         where = f"customized_fields[{n}]"
         if not item.id:
             raise BadRequest(f"{where}.id is required")
+        if not item.value:  # clears it; also a value of a field deleted since it was set
+            checked[item.id] = None
+            continue
         definition = definitions.get(item.id)
         if definition is None:
             raise BadRequest(f"{where}.id {item.id!r} is not a custom field of this helpdesk")
-        if not item.value:
-            checked[item.id] = None
-            continue
         if definition.field_type == "dropdown":
             if item.value not in definition.choices():
                 allowed = sorted(definition.choices())
