@@ -12,9 +12,21 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
+from larkdesk.helpdesk.definitions import FieldBody, FieldDefinitions
+from larkdesk.helpdesk.fields import TicketCustomizedField, encode_definition
+from larkdesk.store.base import CustomizedFieldRecord, Store
 
 from .backends import BACKEND_NAMES, postgres_schema
-from .conftest import LIST_PATH, LiveServer, larkdesk, start_server, stop_server
+from .conftest import (
+    LIST_PATH,
+    LiveServer,
+    auth_headers,
+    larkdesk,
+    make_client,
+    provision,
+    start_server,
+    stop_server,
+)
 from .test_lifecycle import assert_bad_request, token_for
 
 FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
@@ -390,3 +402,39 @@ def test_fields_through_lark_oapi(api: httpx.Client, creds_of: dict[str, str]) -
         as_user,
     )
     assert refused.code == 154000 and "display_name" in refused.msg
+
+
+def test_each_field_api_has_its_own_rate_limit(store: Store) -> None:
+    identity = provision(store)  # type: ignore[arg-type]
+    with make_client(store, rate_limit="feishu") as client:  # type: ignore[arg-type]
+        headers = auth_headers(client, identity)
+        made = client.post(FIELDS_PATH, headers=headers, json=GOOD).json()["data"]
+        one = f"{FIELDS_PATH}/{made['ticket_customized_field_id']}"
+        answers = [client.get(one, headers=headers) for _ in range(60)]
+        limited = next(r for r in answers if r.status_code == 429)  # 50 a second
+        assert limited.json()["code"] == 99991400
+        assert limited.headers["x-ogw-ratelimit-limit"] == "50"
+        # the other field APIs count on their own, so they still pass at once
+        assert client.patch(one, headers=headers, json={"display_name": "K"}).is_success
+        assert client.get(FIELDS_PATH, headers=headers).is_success
+        second = client.post(FIELDS_PATH, headers=headers, json={**GOOD, "key_name": "k2"})
+        assert second.is_success
+        assert client.delete(one, headers=headers).is_success
+
+
+def test_a_synced_definition_with_a_loose_position_can_be_changed(store: Store) -> None:
+    """`larkdesk sync` stores Feishu's definitions as they come: a position that is not
+    digits (stored as 0) or no `updated_at` must not break a change."""
+    helpdesk_id = provision(store).helpdesk_id  # type: ignore[arg-type]
+    loose = TicketCustomizedField("7", helpdesk_id, "k", "K", position="top", field_type="text")
+    store.save_customized_fields(
+        [CustomizedFieldRecord(helpdesk_id, "7", 0, encode_definition(loose))]
+    )
+    fields = FieldDefinitions(store, clock=lambda: 1_700_000_000_000)
+    changed = fields.change(helpdesk_id, "7", FieldBody(display_name="Key"))
+    assert (changed.display_name, changed.position, changed.updated_at) == (
+        "Key",
+        "top",
+        "1700000000000",
+    )
+    assert [r.position for r in store.list_customized_fields(helpdesk_id)] == [0]

@@ -84,6 +84,12 @@ def with_tags(field_id: str, names: list[str], kept: DropdownOptions | None) -> 
     )
 
 
+def _number(text: str | None) -> int:
+    """A stored string of digits as a number; 0 for anything else (a synced definition
+    may carry a position that is not one, as `larkdesk sync` reads it too)."""
+    return int(text) if text and text.isdigit() else 0
+
+
 def _position(value: str | None) -> int | None:
     if value is None:
         return None
@@ -188,7 +194,7 @@ class FieldDefinitions:
                     setattr(definition, name, getattr(body, name))
             if position is not None:
                 definition.position = str(position)
-            definition.updated_at = str(max(self._clock(), int(definition.updated_at or 0) + 1))
+            definition.updated_at = str(max(self._clock(), _number(definition.updated_at) + 1))
             self._save(helpdesk_id, definition)
         return definition
 
@@ -208,7 +214,7 @@ class FieldDefinitions:
         record = CustomizedFieldRecord(
             helpdesk_id,
             definition.ticket_customized_field_id,
-            int(definition.position or 0),
+            _number(definition.position),
             encode(definition),
         )
         self._store.save_customized_fields([record])
