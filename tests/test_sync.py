@@ -141,6 +141,12 @@ def test_the_mirror_has_the_remote_custom_fields_and_updates_can_set_them(
         assert answer["code"] == 0, answer
         shown = mirror.get(f"{LIST_PATH}/{ticket_id}", headers=headers).json()["data"]["ticket"]
         assert shown["customized_fields"][0]["value"] == "高"
+        seeded.store.delete_customized_field(hd, field_id)  # deleted at the source
+        with seeded.client() as client:
+            assert sync_once(client, store, remote_of(seeded)).fields == 0
+        assert mirror.get(FIELDS_PATH, headers=headers).json()["data"]["items"] == []
+        shown = mirror.get(f"{LIST_PATH}/{ticket_id}", headers=headers).json()["data"]["ticket"]
+        assert shown["customized_fields"][0]["value"] == "高"  # the ticket keeps its value
 
 
 def test_sync_command_once_and_every(seeded: Seeded, tmp_path: Path) -> None:

@@ -101,8 +101,9 @@ def sync_once(
 
 
 def copy_customized_fields(client: FeishuClient, store: Store, helpdesk_id: str) -> int:
-    """Store the remote helpdesk's custom-field definitions; returns how many. A remote
-    that refuses to list them (an app without the scope, say) costs a warning, not the run."""
+    """Store the remote helpdesk's custom-field definitions and drop the ones it no longer
+    has; returns how many it has. A remote that refuses to list them (an app without the
+    scope, say) costs a warning, not the run, and changes nothing."""
     try:
         found = client.customized_fields()
     except ApiError as exc:
@@ -126,6 +127,10 @@ def copy_customized_fields(client: FeishuClient, store: Store, helpdesk_id: str)
             )
         )
     store.save_customized_fields(records)
+    listed = {str(raw.get("ticket_customized_field_id")) for raw in found}
+    for gone in store.list_customized_fields(helpdesk_id):
+        if gone.field_id not in listed:  # deleted at the source (tickets keep their values)
+            store.delete_customized_field(helpdesk_id, gone.field_id)
     return len(records)
 
 
