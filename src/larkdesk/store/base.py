@@ -185,6 +185,10 @@ class ConflictError(Exception):
     """A write that would break an invariant (e.g. a ticket id owned by another helpdesk)."""
 
 
+class DuplicateKeyError(ConflictError):
+    """A write of a key another writer stored first (a unique index refused it)."""
+
+
 def distinct_ids(records: Iterable[TicketRecord]) -> Iterator[TicketRecord]:
     """The records, raising `ConflictError` at the first repeated ticket id (`load_tickets`)."""
     seen: set[str] = set()

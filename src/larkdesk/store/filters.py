@@ -1,7 +1,9 @@
-"""Turn a `TicketQuery` into a SQL WHERE clause; shared by the SQL backends."""
+"""Turn a `TicketQuery` into a SQL WHERE clause (with `?` placeholders, as every
+statement of the store is written); shared by the SQL backends."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +12,7 @@ from .base import TicketQuery
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    placeholder: str  # "?" for sqlite, "%s" for psycopg
-    substring: str  # SQL testing that column {col} contains the parameter {p}
+    substring: str  # SQL testing that column {col} contains the parameter (a `?`)
     # True: guest_name filters first match the few distinct names kept in guest_names
     # (SQLite has no substring index); False: match the column directly (pg_trgm serves it).
     guest_names_table: bool = False
@@ -21,10 +22,19 @@ class Dialect:
 
 
 SQLITE = Dialect(
-    placeholder="?",
-    substring="instr({col}, {p}) > 0",
+    substring="instr({col}, ?) > 0",
     guest_names_table=True,
     link_order_tables=True,
+)
+
+# The casefolded needle is matched with LIKE (which PostgreSQL's trigram index serves), its
+# own LIKE metacharacters escaped first so that `guest_name=50%_off` means those characters.
+POSTGRES = Dialect(
+    substring=(
+        "{col} LIKE '%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'),"
+        " '_', '\\_') || '%'"
+    ),
+    guest_names_table=True,
 )
 
 _EQUALS = (
@@ -46,7 +56,7 @@ def scan_statement(
     dialect: Dialect,
 ) -> tuple[str, list[Any]]:
     """A keyset page in list order: (created_at, ticket_id, body) rows after the key."""
-    p = dialect.placeholder
+    p = "?"
     where, params = where_clause(helpdesk_id, query, dialect)
     if after is not None:
         where += f" AND (created_at, ticket_id) < ({p}, {p})"
@@ -59,24 +69,9 @@ def scan_statement(
     return sql, [*params, limit]
 
 
-SYNC_STATE_COLUMNS = "helpdesk_id, source, high_water_ms, initial_until_ms, initial_through_ms"
-
-
-def save_sync_state_statement(dialect: Dialect) -> str:
-    """Insert or replace one sync_state row (the same SQL on both backends)."""
-    marks = ", ".join(dialect.placeholder for _ in range(5))
-    return (
-        f"INSERT INTO sync_state ({SYNC_STATE_COLUMNS}) VALUES ({marks})"
-        " ON CONFLICT (helpdesk_id) DO UPDATE SET source = excluded.source,"
-        " high_water_ms = excluded.high_water_ms,"
-        " initial_until_ms = excluded.initial_until_ms,"
-        " initial_through_ms = excluded.initial_through_ms"
-    )
-
-
 def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tuple[str, list[Any]]:
     """The `WHERE ...` text and its parameters for the tickets table."""
-    p = dialect.placeholder
+    p = "?"
     clauses = [f"helpdesk_id = {p}"]
     params: list[Any] = [helpdesk_id]
     for attr, column in _EQUALS:
@@ -88,7 +83,7 @@ def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tupl
         clauses.append(f"status IN ({', '.join(p for _ in query.statuses)})")
         params.extend(query.statuses)
     if query.guest_name is not None:
-        matches = dialect.substring.format(col="guest_name", p=p)
+        matches = dialect.substring.format(col="guest_name")
         if dialect.guest_names_table:
             matches = (
                 f"guest_name IN (SELECT guest_name FROM guest_names WHERE helpdesk_id = {p}"
@@ -116,3 +111,15 @@ def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tupl
             clauses.append(f"{column} BETWEEN {p} AND {p}")
             params.extend((window.start, window.end))
     return "WHERE " + " AND ".join(clauses), params
+
+
+def without_nul(query: TicketQuery) -> TicketQuery | None:
+    """The query without values that no stored text can equal (PostgreSQL text has no NUL
+    character, and both stores answer alike); None when nothing can match at all."""
+    single = ("ticket_id", "agent_id", "closed_by_id", "guest_name", "guest_id")
+    if any("\x00" in (getattr(query, name) or "") for name in single):
+        return None
+    if not any("\x00" in tag for tag in query.tags):
+        return query
+    tags = tuple(tag for tag in query.tags if "\x00" not in tag)
+    return dataclasses.replace(query, tags=tags) if tags else None

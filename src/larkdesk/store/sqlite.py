@@ -1,41 +1,32 @@
 """The embedded store: one SQLite file in WAL mode.
 
-Reads use one connection per thread; writes go through one connection under a
-lock, each in a single transaction, so an import or demo never leaves half a file.
+Reads use one connection per thread; writes go through one connection under a lock,
+each in a single `BEGIN IMMEDIATE` transaction, so an import or demo never leaves half a
+file, and a read-modify-write (a ticket update) holds SQLite's write lock from its read
+on: a concurrent writer, in this process or another, waits and then reads what this one
+wrote. The SQL of each resource is shared with PostgreSQL (`sqlstore`); here are the
+connections, the migration runner, the list API's plans and the bulk load.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from . import sqlite_bulk, sqlite_plans
-from .base import (
-    App,
-    ConflictError,
-    Helpdesk,
-    IssuedToken,
-    ScannedTicket,
-    SyncState,
-    Tenant,
-    TicketPage,
-    TicketQuery,
-    TicketRecord,
-    User,
-    distinct_ids,
-)
-from .filters import (
-    SQLITE,
-    SYNC_STATE_COLUMNS,
-    save_sync_state_statement,
-    scan_statement,
-)
+from .base import TicketPage, TicketQuery, TicketRecord, distinct_ids
+from .filters import SQLITE
 from .migrations import load_migrations
-from .sqlite_lifecycle import SQLiteLifecycle
+from .sql import Row, Sql, Table
+from .sqlstore import SqlStore
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -50,23 +41,6 @@ WRITER_CACHE_KIB = -262144  # 256 MiB (negative: KiB, as SQLite counts it)
 # OS cache anyway): 16 MiB holds every index's upper levels, and keeps a busy server with
 # a dozen reader threads per worker well under 500 MB.
 READER_CACHE_KIB = -16384
-ANALYZE_AFTER = 10_000  # writes of this many tickets refresh the planner's statistics
-UPSERT_CHUNK = 500  # tickets looked up and written per statement batch
-
-_INSERT_TICKET = (
-    "INSERT INTO tickets (seq, ticket_id, helpdesk_id, created_at, updated_at, ticket_type,"
-    " channel, solve, score, status, guest_id, guest_name, closed_by_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPDATE_TICKET = (
-    "UPDATE tickets SET ticket_id = ?, helpdesk_id = ?, created_at = ?, updated_at = ?,"
-    " ticket_type = ?, channel = ?, solve = ?, score = ?, status = ?, guest_id = ?,"
-    " guest_name = ?, closed_by_id = ? WHERE seq = ?"
-)
-_COUNT_NEW = (
-    "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"
-    " DO UPDATE SET tickets = tickets + excluded.tickets"
-)
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -79,16 +53,68 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-class SQLiteStore(SQLiteLifecycle):
-    """`Store` on a SQLite file (the lifecycle methods in `sqlite_lifecycle`)."""
+@cache
+def _insert(table: Table, conflict: str) -> str:
+    marks = ", ".join("?" * len(table.columns))
+    return f"INSERT INTO {table.name} ({', '.join(table.names)}) VALUES ({marks}) {conflict}"
+
+
+@cache
+def _update(table: Table, key: str) -> str:
+    columns = ", ".join(f"{name} = ?" for name in table.names)
+    return f"UPDATE {table.name} SET {columns} WHERE {key} = ?"
+
+
+class SQLiteSql:
+    """`Sql` on a sqlite3 connection: `?` placeholders as written, batches by executemany."""
+
+    __slots__ = ("conn",)
+    for_update = ""  # the whole write transaction holds SQLite's one write lock
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def one(self, sql: str, params: Row = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Row = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Row = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def insert_rows(self, table: Table, rows: Sequence[Row], conflict: str = "") -> None:
+        if rows:
+            self.conn.executemany(_insert(table, conflict), rows)
+
+    def update_rows(self, table: Table, key: str, rows: Sequence[Row]) -> None:
+        if rows:
+            self.conn.executemany(_update(table, key), [(*row[1:], row[0]) for row in rows])
+
+    def delete_where(self, table: str, column: str, values: Sequence[Any]) -> None:
+        if values:
+            self.conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(v,) for v in values])
+
+    def next_ticket_seqs(self, count: int) -> list[int]:
+        if not count:
+            return []
+        (start,) = self.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()
+        return list(range(start, start + count))
+
+
+class SQLiteStore(SqlStore):
+    """`Store` on a SQLite file."""
+
+    dialect = SQLITE
+    upsert_chunk = 500
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = _connect(self.path)
         # Bulk writes touch pages of a dozen indexes; a larger cache keeps them resident.
         self._writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
+        self._writer_sql = SQLiteSql(self._writer)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -96,16 +122,27 @@ class SQLiteStore(SQLiteLifecycle):
         self._epoch = 0  # bumped when the readers are closed (see _close_readers)
         self.migrate()
 
-    # -- plumbing -------------------------------------------------------------
+    # -- connections ----------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or self._local.epoch != self._epoch:
-            conn = _connect(self.path, readonly=True)
-            self._local.conn, self._local.epoch = conn, self._epoch
+        return self._reader_sql().conn
+
+    def _reader_sql(self) -> SQLiteSql:
+        local = self._local
+        db: SQLiteSql | None = getattr(local, "db", None)
+        if db is None or local.epoch != self._epoch:
+            db = SQLiteSql(_connect(self.path, readonly=True))
+            local.db, local.epoch = db, self._epoch
             with self._readers_lock:
-                self._readers.append(conn)
-        return conn
+                self._readers.append(db.conn)
+        return db
+
+    def _read(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        return work(self._reader_sql(), *args, **kw)
+
+    def _write(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        with self._transaction():
+            return work(self._writer_sql, *args, **kw)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -118,6 +155,20 @@ class SQLiteStore(SQLiteLifecycle):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def _close_readers(self) -> None:
+        """Close every reader connection (each thread opens a new one when it next reads)."""
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            self._epoch += 1
+
+    def close(self) -> None:
+        self._close_readers()
+        self._writer.close()
+
+    # -- schema ---------------------------------------------------------------
 
     def migrate(self) -> list[int]:
         """Apply every migration newer than the database; return the versions applied."""
@@ -152,123 +203,16 @@ class SQLiteStore(SQLiteLifecycle):
         row = self._reader().execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
-    def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-        self._writer.close()
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (sampled, so it stays quick on big files)."""
+        with self._write_lock:
+            self._writer.execute("PRAGMA analysis_limit = 1000")
+            self._writer.execute("ANALYZE")
 
-    def is_empty(self) -> bool:
-        return self._reader().execute("SELECT 1 FROM tenants LIMIT 1").fetchone() is None
+    def _after_big_write(self) -> None:
+        self.analyze()
 
-    # -- identities -----------------------------------------------------------
-
-    def create_tenant(self, tenant: Tenant) -> None:
-        with self._transaction() as conn:
-            conn.execute("INSERT INTO tenants VALUES (?, ?)", (tenant.tenant_key, tenant.name))
-
-    def get_tenant(self, tenant_key: str) -> Tenant | None:
-        row = (
-            self._reader()
-            .execute("SELECT tenant_key, name FROM tenants WHERE tenant_key = ?", (tenant_key,))
-            .fetchone()
-        )
-        return Tenant(*row) if row else None
-
-    def create_app(self, app: App) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO apps VALUES (?, ?, ?, ?, ?)",
-                (app.app_id, app.tenant_key, app.name, app.secret_hash, " ".join(app.scopes)),
-            )
-
-    def get_app(self, app_id: str) -> App | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT app_id, tenant_key, name, secret_hash, scopes FROM apps WHERE app_id = ?",
-                (app_id,),
-            )
-            .fetchone()
-        )
-        return App(row[0], row[1], row[2], row[3], tuple(row[4].split())) if row else None
-
-    def create_helpdesk(self, helpdesk: Helpdesk) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO helpdesks VALUES (?, ?, ?, ?)",
-                (helpdesk.helpdesk_id, helpdesk.tenant_key, helpdesk.name, helpdesk.token_hash),
-            )
-
-    def get_helpdesk(self, helpdesk_id: str) -> Helpdesk | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT helpdesk_id, tenant_key, name, token_hash FROM helpdesks "
-                "WHERE helpdesk_id = ?",
-                (helpdesk_id,),
-            )
-            .fetchone()
-        )
-        return Helpdesk(*row) if row else None
-
-    def upsert_users(self, users: Iterable[User]) -> None:
-        rows = [
-            (
-                u.user_id,
-                u.tenant_key,
-                u.name,
-                u.email,
-                u.department,
-                u.city,
-                u.country,
-                u.avatar_url,
-            )
-            for u in users
-        ]
-        with self._transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-    # -- access tokens --------------------------------------------------------
-
-    def save_token(self, token: IssuedToken) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO access_tokens VALUES (?, ?, ?, ?)",
-                (token.token_hash, token.app_id, token.kind, token.expires_at_ms),
-            )
-
-    def find_token(self, token_hash: str) -> IssuedToken | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT token_hash, app_id, kind, expires_at_ms FROM access_tokens "
-                "WHERE token_hash = ?",
-                (token_hash,),
-            )
-            .fetchone()
-        )
-        return IssuedToken(*row) if row else None
-
-    def purge_tokens(self, now_ms: int) -> int:
-        with self._transaction() as conn:
-            return conn.execute(
-                "DELETE FROM access_tokens WHERE expires_at_ms < ?", (now_ms,)
-            ).rowcount
-
-    # -- tickets --------------------------------------------------------------
-
-    def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:
-        count = 0
-        with self._transaction() as conn:
-            next_seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()[0]
-            for chunk in _chunks(records, UPSERT_CHUNK):
-                next_seq = _upsert_chunk(conn, chunk, next_seq)
-                count += len(chunk)
-        if count >= ANALYZE_AFTER:
-            self.analyze()
-        return count
+    # -- tickets: the list API's plans and the bulk load ----------------------
 
     def load_tickets(self, records: Iterable[TicketRecord]) -> int:
         with self._write_lock:
@@ -279,24 +223,6 @@ class SQLiteStore(SQLiteLifecycle):
             return self.upsert_tickets(distinct_ids(records))
         self.analyze()
         return count
-
-    def _close_readers(self) -> None:
-        """Close every reader connection (each thread opens a new one when it next reads)."""
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-            self._epoch += 1
-
-    def _write_records(self, conn: sqlite3.Connection, records: list[TicketRecord]) -> None:
-        next_seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()[0]
-        _upsert_chunk(conn, records, next_seq)
-
-    def analyze(self) -> None:
-        """Refresh the planner's statistics (sampled, so it stays quick on big files)."""
-        with self._write_lock:
-            self._writer.execute("PRAGMA analysis_limit = 1000")
-            self._writer.execute("ANALYZE")
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         conn = self._reader()
@@ -310,119 +236,6 @@ class SQLiteStore(SQLiteLifecycle):
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
         return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
-
-    def count_tickets(self, helpdesk_id: str) -> int:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = ?", (helpdesk_id,)
-            )
-            .fetchone()
-        )
-        return int(row[0]) if row else 0
-
-    def scan_tickets(
-        self,
-        helpdesk_id: str,
-        query: TicketQuery,
-        after: tuple[int, str] | None = None,
-        limit: int = 1000,
-    ) -> list[ScannedTicket]:
-        sql, params = scan_statement(helpdesk_id, query, after, limit, SQLITE)
-        return [ScannedTicket(*row) for row in self._reader().execute(sql, params)]
-
-    # -- sync bookkeeping -----------------------------------------------------
-
-    def get_sync_state(self, helpdesk_id: str) -> SyncState | None:
-        row = (
-            self._reader()
-            .execute(
-                f"SELECT {SYNC_STATE_COLUMNS} FROM sync_state WHERE helpdesk_id = ?",
-                (helpdesk_id,),
-            )
-            .fetchone()
-        )
-        return SyncState(*row) if row else None
-
-    def save_sync_state(self, state: SyncState) -> None:
-        with self._transaction() as conn:
-            conn.execute(save_sync_state_statement(SQLITE), dataclasses.astuple(state))
-
-
-def _chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRecord]]:
-    """Batches of records, a later duplicate of a ticket_id replacing the earlier one."""
-    chunk: dict[str, TicketRecord] = {}
-    for record in records:
-        chunk[record.ticket_id] = record
-        if len(chunk) >= size:
-            yield list(chunk.values())
-            chunk = {}
-    if chunk:
-        yield list(chunk.values())
-
-
-def _columns(r: TicketRecord) -> tuple[object, ...]:
-    return (
-        r.ticket_id,
-        r.helpdesk_id,
-        r.created_at,
-        r.updated_at,
-        r.ticket_type,
-        r.channel,
-        r.solve,
-        r.score,
-        r.status,
-        r.guest_id,
-        r.guest_name,
-        r.closed_by_id,
-    )
-
-
-def _upsert_chunk(conn: sqlite3.Connection, chunk: list[TicketRecord], next_seq: int) -> int:
-    """Insert new tickets with fresh seqs, update existing ones in place; return the next seq."""
-    marks = ", ".join("?" for _ in chunk)
-    existing = {
-        ticket_id: (seq, helpdesk_id)
-        for ticket_id, seq, helpdesk_id in conn.execute(
-            f"SELECT ticket_id, seq, helpdesk_id FROM tickets WHERE ticket_id IN ({marks})",
-            [r.ticket_id for r in chunk],
-        )
-    }
-    inserts: list[tuple[object, ...]] = []
-    updates: list[tuple[object, ...]] = []
-    links_of: list[tuple[int]] = []
-    bodies: list[tuple[int, bytes]] = []
-    new_per_helpdesk: dict[str, int] = {}
-    agents: list[tuple[str, int]] = []
-    tags: list[tuple[str, int]] = []
-    for record in chunk:
-        found = existing.get(record.ticket_id)
-        if found is None:
-            seq, next_seq = next_seq, next_seq + 1
-            inserts.append((seq, *_columns(record)))
-            new_per_helpdesk[record.helpdesk_id] = new_per_helpdesk.get(record.helpdesk_id, 0) + 1
-        elif found[1] != record.helpdesk_id:
-            raise ConflictError(f"ticket {record.ticket_id} belongs to another helpdesk")
-        else:
-            seq = found[0]
-            updates.append((*_columns(record), seq))
-            links_of.append((seq,))
-        bodies.append((seq, record.body))
-        agents.extend((agent_id, seq) for agent_id in record.agent_ids)
-        tags.extend((name, seq) for name in record.tag_names)
-    conn.executemany(_INSERT_TICKET, inserts)
-    conn.executemany("INSERT OR REPLACE INTO ticket_bodies VALUES (?, ?)", bodies)
-    conn.executemany(_COUNT_NEW, new_per_helpdesk.items())
-    conn.executemany(
-        "INSERT OR IGNORE INTO guest_names VALUES (?, ?)",
-        {(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None},
-    )
-    conn.executemany(_UPDATE_TICKET, updates)
-    conn.executemany("DELETE FROM ticket_agents WHERE seq = ?", links_of)
-    conn.executemany("DELETE FROM ticket_tags WHERE seq = ?", links_of)
-    conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
-    conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
-    return next_seq
 
 
 def _statements(script: str) -> Iterator[str]:

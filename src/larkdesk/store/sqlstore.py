@@ -1,0 +1,164 @@
+"""`Store` on any SQL backend: each method runs one resource module's function in a read
+or a write transaction of the backend. A backend (`SQLiteStore`, `PostgresStore`) adds
+only what differs: connections and locks (`_read`, `_write`), migrations, the list API's
+plans, bulk loads and upkeep after big writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
+
+from . import comments, fields, identities, sync_state, tags, tickets, tokens
+from .base import (
+    App,
+    CustomizedFieldRecord,
+    DuplicateKeyError,
+    Helpdesk,
+    IssuedToken,
+    Rewrite,
+    ScannedTicket,
+    SyncState,
+    TagRecord,
+    Tenant,
+    TicketPage,
+    TicketQuery,
+    TicketRecord,
+    User,
+    distinct_ids,
+)
+from .filters import Dialect
+from .sql import Sql
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+BIG_WRITE = 10_000  # writes of this many tickets refresh the planner's statistics
+
+
+class SqlStore:
+    """The `Store` methods both backends share."""
+
+    dialect: Dialect
+    upsert_chunk: int  # tickets looked up and written per batch
+
+    # -- what a backend supplies ---------------------------------------------
+
+    def _read(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        """`work(db, *args)` on a connection that reads."""
+        raise NotImplementedError
+
+    def _write(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        """`work(db, *args)` in one write transaction: all of it, or (if it raises) none."""
+        raise NotImplementedError
+
+    def _after_big_write(self) -> None:
+        """Upkeep after a write of at least `BIG_WRITE` tickets (planner statistics)."""
+
+    def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
+        raise NotImplementedError
+
+    # -- identities -----------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self._read(identities.is_empty)
+
+    def create_tenant(self, tenant: Tenant) -> None:
+        self._write(identities.create_tenant, tenant)
+
+    def get_tenant(self, tenant_key: str) -> Tenant | None:
+        return self._read(identities.get_tenant, tenant_key)
+
+    def create_app(self, app: App) -> None:
+        self._write(identities.create_app, app)
+
+    def get_app(self, app_id: str) -> App | None:
+        return self._read(identities.get_app, app_id)
+
+    def create_helpdesk(self, helpdesk: Helpdesk) -> None:
+        self._write(identities.create_helpdesk, helpdesk)
+
+    def get_helpdesk(self, helpdesk_id: str) -> Helpdesk | None:
+        return self._read(identities.get_helpdesk, helpdesk_id)
+
+    def upsert_users(self, users: Iterable[User]) -> None:
+        self._write(identities.upsert_users, users)
+
+    def get_user(self, user_id: str) -> User | None:
+        return self._read(identities.get_user, user_id)
+
+    # -- access tokens --------------------------------------------------------
+
+    def save_token(self, token: IssuedToken) -> None:
+        self._write(tokens.save_token, token)
+
+    def find_token(self, token_hash: str) -> IssuedToken | None:
+        return self._read(tokens.find_token, token_hash)
+
+    def purge_tokens(self, now_ms: int) -> int:
+        return self._write(tokens.purge_tokens, now_ms)
+
+    # -- tickets --------------------------------------------------------------
+
+    def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:
+        count = self._write(tickets.upsert, records, self.upsert_chunk)
+        if count >= BIG_WRITE:
+            self._after_big_write()
+        return count
+
+    def load_tickets(self, records: Iterable[TicketRecord]) -> int:
+        return self.upsert_tickets(distinct_ids(records))
+
+    def count_tickets(self, helpdesk_id: str) -> int:
+        return self._read(tickets.count_tickets, helpdesk_id)
+
+    def scan_tickets(
+        self,
+        helpdesk_id: str,
+        query: TicketQuery,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> Sequence[ScannedTicket]:
+        return self._read(tickets.scan_tickets, self.dialect, helpdesk_id, query, after, limit)
+
+    def get_ticket(self, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
+        return self._read(tickets.get_ticket, ticket_id, helpdesk_id)
+
+    def create_ticket(self, record: TicketRecord) -> bool:
+        try:
+            return self._write(tickets.create_ticket, record)
+        except DuplicateKeyError:  # another worker took the id meanwhile
+            return False
+
+    def update_ticket(
+        self, helpdesk_id: str, ticket_id: str, tags: Sequence[TagRecord], rewrite: Rewrite
+    ) -> TicketRecord | None:
+        return self._write(tickets.update_ticket, helpdesk_id, ticket_id, tags, rewrite)
+
+    def list_comments(self, ticket_id: str) -> list[bytes]:
+        return self._read(comments.list_comments, ticket_id)
+
+    # -- tags and custom fields ----------------------------------------------
+
+    def save_tags(self, helpdesk_id: str, tags_: Iterable[TagRecord]) -> None:
+        self._write(tags.ensure_tags, helpdesk_id, list(tags_))
+
+    def list_tags(self, helpdesk_id: str) -> list[TagRecord]:
+        return self._read(tags.list_tags, helpdesk_id)
+
+    def save_customized_fields(self, fields_: Iterable[CustomizedFieldRecord]) -> None:
+        self._write(fields.save_customized_fields, fields_)
+
+    def list_customized_fields(self, helpdesk_id: str) -> list[CustomizedFieldRecord]:
+        return self._read(fields.list_customized_fields, helpdesk_id)
+
+    def delete_customized_field(self, helpdesk_id: str, field_id: str) -> bool:
+        return self._write(fields.delete_customized_field, helpdesk_id, field_id)
+
+    # -- sync bookkeeping -----------------------------------------------------
+
+    def get_sync_state(self, helpdesk_id: str) -> SyncState | None:
+        return self._read(sync_state.get_sync_state, helpdesk_id)
+
+    def save_sync_state(self, state: SyncState) -> None:
+        self._write(sync_state.save_sync_state, state)

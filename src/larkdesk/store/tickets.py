@@ -1,0 +1,187 @@
+"""Tickets: their filter columns, links (agents, tags), wire JSON and per-helpdesk counts.
+
+Every write goes through `write_chunk`: existing tickets (read with the backend's row
+lock) are updated in place and keep their seq, new ones get fresh seqs; links are
+rewritten; the helpdesk's kept count grows by the new ones. The list API's hand-tuned
+read plans are the backends' own (`sqlite_plans`, `PostgresStore.list_tickets`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from . import comments, tags
+from .base import (
+    ConflictError,
+    Rewrite,
+    ScannedTicket,
+    TagRecord,
+    TicketQuery,
+    TicketRecord,
+)
+from .filters import Dialect, scan_statement, without_nul
+from .identities import names_nothing
+from .sql import Sql, Table, marks
+
+_FILTERS = (
+    ("created_at", "bigint"),
+    ("updated_at", "bigint"),
+    ("ticket_type", "bigint"),
+    ("channel", "bigint"),
+    ("solve", "bigint"),
+    ("score", "bigint"),
+    ("status", "bigint"),
+    ("guest_id", "text"),
+    ("guest_name", "text"),
+    ("closed_by_id", "text"),
+)
+TICKETS = Table(
+    "tickets", (("seq", "bigint"), ("ticket_id", "text"), ("helpdesk_id", "text"), *_FILTERS)
+)
+TICKET_FILTERS = Table("tickets", _FILTERS)  # what an update rewrites (by seq)
+TICKET_BODIES = Table("ticket_bodies", (("seq", "bigint"), ("body", "bytea")))
+TICKET_COUNTS = Table("helpdesk_ticket_counts", (("helpdesk_id", "text"), ("tickets", "bigint")))
+GUEST_NAMES = Table("guest_names", (("helpdesk_id", "text"), ("guest_name", "text")))
+TICKET_AGENTS = Table("ticket_agents", (("agent_id", "text"), ("seq", "bigint")))
+TICKET_TAGS = Table("ticket_tags", (("tag_name", "text"), ("seq", "bigint")))
+
+_REPLACE_BODY = "ON CONFLICT (seq) DO UPDATE SET body = excluded.body"
+_ADD_TO_COUNT = (
+    "ON CONFLICT (helpdesk_id) DO UPDATE"
+    " SET tickets = helpdesk_ticket_counts.tickets + excluded.tickets"
+)
+_KEEP = "ON CONFLICT DO NOTHING"
+
+
+def chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRecord]]:
+    """Batches of records, a later duplicate of a ticket_id replacing the earlier one."""
+    chunk: dict[str, TicketRecord] = {}
+    for record in records:
+        chunk[record.ticket_id] = record
+        if len(chunk) >= size:
+            yield list(chunk.values())
+            chunk = {}
+    if chunk:
+        yield list(chunk.values())
+
+
+def upsert(db: Sql, records: Iterable[TicketRecord], chunk_size: int) -> int:
+    """Insert or replace tickets by ticket_id; returns the count."""
+    count = 0
+    for chunk in chunks(records, chunk_size):
+        write_chunk(db, chunk)
+        count += len(chunk)
+    return count
+
+
+def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
+    """Insert new tickets with fresh seqs, update existing ones in place (rows locked)."""
+    existing = {
+        ticket_id: (seq, helpdesk_id)
+        for ticket_id, seq, helpdesk_id in db.all(
+            f"SELECT ticket_id, seq, helpdesk_id FROM tickets WHERE ticket_id IN"
+            f" ({marks(len(chunk))}) ORDER BY ticket_id{db.for_update}",
+            [r.ticket_id for r in chunk],
+        )
+    }
+    seqs = iter(db.next_ticket_seqs(sum(r.ticket_id not in existing for r in chunk)))
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    bodies: list[tuple[int, bytes]] = []
+    agents: list[tuple[str, int]] = []
+    tag_links: list[tuple[str, int]] = []
+    new_per_helpdesk: dict[str, int] = {}
+    for r in chunk:
+        found = existing.get(r.ticket_id)
+        filters = r[2:12]  # created_at .. closed_by_id: TicketRecord's column order
+        if found is None:
+            seq = next(seqs)
+            inserts.append((seq, r.ticket_id, r.helpdesk_id, *filters))
+            new_per_helpdesk[r.helpdesk_id] = new_per_helpdesk.get(r.helpdesk_id, 0) + 1
+        elif found[1] != r.helpdesk_id:
+            raise ConflictError(f"ticket {r.ticket_id} belongs to another helpdesk")
+        else:
+            seq = found[0]
+            updates.append((seq, *filters))
+        bodies.append((seq, r.body))
+        agents.extend((agent_id, seq) for agent_id in r.agent_ids)
+        tag_links.extend((name, seq) for name in r.tag_names)
+    if inserts:
+        db.insert_rows(TICKETS, inserts)
+        db.insert_rows(TICKET_COUNTS, sorted(new_per_helpdesk.items()), _ADD_TO_COUNT)
+    if updates:
+        db.update_rows(TICKET_FILTERS, "seq", updates)
+        rewritten = [row[0] for row in updates]
+        db.delete_where("ticket_agents", "seq", rewritten)
+        db.delete_where("ticket_tags", "seq", rewritten)
+    db.insert_rows(TICKET_BODIES, bodies, _REPLACE_BODY)
+    names = sorted({(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None})
+    db.insert_rows(GUEST_NAMES, names, _KEEP)
+    db.insert_rows(TICKET_AGENTS, agents, _KEEP)
+    db.insert_rows(TICKET_TAGS, tag_links, _KEEP)
+
+
+def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
+    """The ticket's wire JSON; None unless it exists (in `helpdesk_id`, when given)."""
+    if names_nothing(ticket_id):
+        return None
+    row = db.one(
+        "SELECT t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b ON b.seq = t.seq"
+        " WHERE t.ticket_id = ?",
+        (ticket_id,),
+    )
+    if row is None or helpdesk_id not in (None, row[0]):
+        return None
+    return bytes(row[1])
+
+
+def create_ticket(db: Sql, record: TicketRecord) -> bool:
+    """Insert a new ticket; False (and nothing written) if its ticket_id is taken."""
+    if db.one("SELECT 1 FROM tickets WHERE ticket_id = ?", (record.ticket_id,)) is not None:
+        return False
+    write_chunk(db, [record])
+    return True
+
+
+def update_ticket(
+    db: Sql, helpdesk_id: str, ticket_id: str, wanted: Sequence[TagRecord], rewrite: Rewrite
+) -> TicketRecord | None:
+    """Read the ticket with its row locked, rewrite it, keep its new comments."""
+    if names_nothing(ticket_id):
+        return None
+    row = db.one(
+        f"SELECT seq FROM tickets WHERE ticket_id = ? AND helpdesk_id = ?{db.for_update}",
+        (ticket_id, helpdesk_id),
+    )
+    if row is None:
+        return None
+    seq = row[0]
+    body = db.one("SELECT body FROM ticket_bodies WHERE seq = ?", (seq,))
+    if body is None:  # a ticket row always has its body; guard the type all the same
+        return None
+    write = rewrite(bytes(body[0]), tags.ensure_tags(db, helpdesk_id, wanted))
+    write_chunk(db, [write.record])
+    comments.add_comments(db, seq, write.comments)
+    return write.record
+
+
+def count_tickets(db: Sql, helpdesk_id: str) -> int:
+    row = db.one("SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = ?", (helpdesk_id,))
+    return int(row[0]) if row else 0
+
+
+def scan_tickets(
+    db: Sql,
+    dialect: Dialect,
+    helpdesk_id: str,
+    query: TicketQuery,
+    after: tuple[int, str] | None,
+    limit: int,
+) -> list[ScannedTicket]:
+    """Keyset pages in list order with no 10,000 cap (`Store.scan_tickets`)."""
+    searchable = without_nul(query)
+    if searchable is None:
+        return []
+    sql, params = scan_statement(helpdesk_id, searchable, after, limit, dialect)
+    return [ScannedTicket(int(at), str(tid), bytes(body)) for at, tid, body in db.all(sql, params)]
