@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from .base import ConflictError, DuplicateKeyError, TicketPage, TicketQuery
 from .filters import POSTGRES, where_clause, without_nul
-from .migrations import load_migrations
+from .migrations import apply_pending, load_migrations
 from .sql import Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -172,7 +172,6 @@ class PostgresStore(SqlStore):
                     " start larkdesk once on the primary to migrate it"
                 )
             return []
-        applied = []
         with conn.transaction():
             # Several workers may start at once: one migrates, the others wait, then see it.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -180,17 +179,11 @@ class PostgresStore(SqlStore):
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                 " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
             )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-            for migration in load_migrations("postgres"):
-                if migration.version in done:
-                    continue
-                conn.execute(migration.sql.encode("utf-8"))  # several statements, no params
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                    (migration.version, migration.name),
-                )
-                applied.append(migration.version)
-        return applied
+            # A migration is several statements without parameters: sent as bytes, psycopg
+            # passes it on as one simple query.
+            return apply_pending(
+                "postgres", PostgresSql(conn), lambda sql: conn.execute(sql.encode("utf-8"))
+            )
 
     def schema_version(self) -> int:
         with self._pool.connection() as conn:

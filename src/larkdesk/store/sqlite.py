@@ -14,14 +14,14 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from . import sqlite_bulk, sqlite_plans
 from .base import TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
-from .migrations import load_migrations
+from .migrations import apply_pending
 from .sql import Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -172,23 +172,12 @@ class SQLiteStore(SqlStore):
 
     def migrate(self) -> list[int]:
         """Apply every migration newer than the database; return the versions applied."""
-        applied = []
         with self._transaction() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-            for migration in load_migrations("sqlite"):
-                if migration.version in done:
-                    continue
-                for statement in _statements(migration.sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))",
-                    (migration.version, migration.name),
-                )
-                applied.append(migration.version)
+            applied = apply_pending("sqlite", SQLiteSql(conn), partial(_run_script, conn))
         if not self._has_statistics():
             self.analyze()
         return applied
@@ -236,6 +225,11 @@ class SQLiteStore(SqlStore):
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
         return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in _statements(script):
+        conn.execute(statement)
 
 
 def _statements(script: str) -> Iterator[str]:

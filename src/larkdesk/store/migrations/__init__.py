@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+
+from ..sql import Sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +30,20 @@ def load_migrations(backend: str) -> list[Migration]:
     if len(versions) != len(set(versions)):
         raise RuntimeError(f"two {backend} migrations share a version number: {sorted(versions)}")
     return sorted(found, key=lambda m: m.version)
+
+
+def apply_pending(backend: str, db: Sql, run_script: Callable[[str], object]) -> list[int]:
+    """Run each migration of `backend` that `schema_migrations` lacks, oldest first, and
+    record it; return the versions applied. The caller holds the transaction."""
+    done = {version for (version,) in db.all("SELECT version FROM schema_migrations")}
+    applied = []
+    for migration in load_migrations(backend):
+        if migration.version not in done:
+            run_script(migration.sql)
+            db.run(
+                "INSERT INTO schema_migrations (version, name, applied_at)"
+                " VALUES (?, ?, CURRENT_TIMESTAMP)",
+                (migration.version, migration.name),
+            )
+            applied.append(migration.version)
+    return applied
