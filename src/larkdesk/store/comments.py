@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from .base import CommentRecord
 from .identities import names_nothing
-from .sql import Sql, Table
+from .sql import KEEP, Sql, Table
 
 TICKET_COMMENTS = Table(
     "ticket_comments",
@@ -17,7 +17,7 @@ TICKET_COMMENTS = Table(
 def add_comments(db: Sql, seq: int, comments: Sequence[CommentRecord]) -> None:
     """Keep `comments` in the history of the ticket `seq` (one already kept stays as is)."""
     rows = [(seq, c.comment_id, c.created_at, c.body) for c in comments]
-    db.insert_rows(TICKET_COMMENTS, rows, "ON CONFLICT DO NOTHING")
+    db.insert_rows(TICKET_COMMENTS, rows, KEEP)
 
 
 def list_comments(db: Sql, ticket_id: str) -> list[bytes]:

@@ -6,22 +6,19 @@ from collections.abc import Iterable
 
 from .base import CustomizedFieldRecord
 from .identities import names_nothing
-from .sql import Sql, Table
+from .sql import REPLACE, Sql, Table
 
 CUSTOMIZED_FIELDS = Table(
     "customized_fields",
     (("helpdesk_id", "text"), ("field_id", "text"), ("position", "bigint"), ("body", "bytea")),
-)
-_REPLACE = (
-    "ON CONFLICT (helpdesk_id, field_id) DO UPDATE"
-    " SET position = excluded.position, body = excluded.body"
+    key=("helpdesk_id", "field_id"),
 )
 
 
 def save_customized_fields(db: Sql, fields: Iterable[CustomizedFieldRecord]) -> None:
     latest = {(f.helpdesk_id, f.field_id): f for f in fields}  # the last one wins
     rows = [(f.helpdesk_id, f.field_id, f.position, f.body) for f in latest.values()]
-    db.insert_rows(CUSTOMIZED_FIELDS, rows, _REPLACE)
+    db.insert_rows(CUSTOMIZED_FIELDS, rows, REPLACE)
 
 
 def list_customized_fields(db: Sql, helpdesk_id: str) -> list[CustomizedFieldRecord]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .base import App, Helpdesk, Tenant, User
-from .sql import Sql, Table
+from .sql import REPLACE, Sql, Table
 
 USERS = Table(
     "users",
@@ -19,11 +19,9 @@ USERS = Table(
         ("country", "text"),
         ("avatar_url", "text"),
     ),
+    key=("user_id",),
 )
 _USER_COLUMNS = ", ".join(USERS.names)
-_UPSERT_USER = "ON CONFLICT (user_id) DO UPDATE SET " + ", ".join(
-    f"{name} = excluded.{name}" for name in USERS.names[1:]
-)
 
 
 def names_nothing(key: str) -> bool:
@@ -83,7 +81,7 @@ def upsert_users(db: Sql, users: Iterable[User]) -> None:
         (u.user_id, u.tenant_key, u.name, u.email, u.department, u.city, u.country, u.avatar_url)
         for u in latest.values()
     ]
-    db.insert_rows(USERS, rows, _UPSERT_USER)
+    db.insert_rows(USERS, rows, REPLACE)
 
 
 def get_user(db: Sql, user_id: str) -> User | None:

@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 from .base import ConflictError, DuplicateKeyError, TicketPage, TicketQuery
 from .filters import POSTGRES, where_clause, without_nul
 from .migrations import apply_pending, load_migrations
-from .sql import Row, Sql, Table
+from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
 
 T = TypeVar("T")
@@ -38,12 +38,22 @@ def pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _on_conflict(table: Table, conflict: str) -> str:
+    if conflict == KEEP:
+        return "ON CONFLICT DO NOTHING"
+    if conflict == REPLACE:
+        changed = [name for name in table.names if name not in table.key]
+        sets = ", ".join(f"{name} = excluded.{name}" for name in changed)
+        return f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {sets}"
+    return pg(conflict)
+
+
 @cache
 def _insert(table: Table, conflict: str) -> str:
     arrays = ", ".join(f"%s::{kind}[]" for _, kind in table.columns)
     return (
         f"INSERT INTO {table.name} ({', '.join(table.names)})"
-        f" SELECT * FROM unnest({arrays}) {conflict}"
+        f" SELECT * FROM unnest({arrays}) {_on_conflict(table, conflict)}"
     )
 
 

@@ -18,13 +18,21 @@ from typing import Any, Protocol
 Row = Sequence[Any]
 
 
+KEEP = "keep"
+"""`insert_rows` conflict: a row whose key is stored already is left as it is."""
+REPLACE = "replace"
+"""`insert_rows` conflict: a row whose key is stored already is replaced by the new one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     """A table's name and the columns a batch write fills, with their PostgreSQL types
-    (`bigint`, `text`, `bytea`: what `unnest` needs to type its arrays)."""
+    (`bigint`, `text`, `bytea`: what `unnest` needs to type its arrays), and the columns
+    of its primary key (what `REPLACE` replaces by)."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -51,8 +59,9 @@ class Sql(Protocol):
         ...
 
     def insert_rows(self, table: Table, rows: Sequence[Row], conflict: str = "") -> None:
-        """`INSERT INTO table (columns) ... {conflict}` for every row (one value per column,
-        in `table.columns`' order), as one batch."""
+        """Insert every row (one value per column, in `table.columns`' order) as one batch.
+        `conflict` is "" (a stored key is an error), `KEEP`, `REPLACE`, or an
+        `ON CONFLICT ...` clause written for both databases."""
         ...
 
     def update_rows(self, table: Table, key: str, rows: Sequence[Row]) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 
 from .base import SyncState
 from .identities import names_nothing
-from .sql import Sql, Table
+from .sql import REPLACE, Sql, Table
 
 SYNC_STATE = Table(
     "sync_state",
@@ -17,9 +17,7 @@ SYNC_STATE = Table(
         ("initial_until_ms", "bigint"),
         ("initial_through_ms", "bigint"),
     ),
-)
-_REPLACE = "ON CONFLICT (helpdesk_id) DO UPDATE SET " + ", ".join(
-    f"{name} = excluded.{name}" for name in SYNC_STATE.names[1:]
+    key=("helpdesk_id",),
 )
 
 
@@ -34,4 +32,4 @@ def get_sync_state(db: Sql, helpdesk_id: str) -> SyncState | None:
 
 
 def save_sync_state(db: Sql, state: SyncState) -> None:
-    db.insert_rows(SYNC_STATE, [dataclasses.astuple(state)], _REPLACE)
+    db.insert_rows(SYNC_STATE, [dataclasses.astuple(state)], REPLACE)

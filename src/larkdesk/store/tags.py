@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .base import TagRecord
-from .sql import Sql, Table, marks
+from .sql import KEEP, Sql, Table, marks
 
 HELPDESK_TAGS = Table(
     "helpdesk_tags", (("helpdesk_id", "text"), ("name", "text"), ("tag_id", "text"))
@@ -18,9 +18,7 @@ def ensure_tags(db: Sql, helpdesk_id: str, tags: Sequence[TagRecord]) -> list[Ta
     if not tags:
         return []
     ordered = sorted({t.name: t for t in tags}.values(), key=lambda t: t.name)
-    db.insert_rows(
-        HELPDESK_TAGS, [(helpdesk_id, t.name, t.tag_id) for t in ordered], "ON CONFLICT DO NOTHING"
-    )
+    db.insert_rows(HELPDESK_TAGS, [(helpdesk_id, t.name, t.tag_id) for t in ordered], KEEP)
     stored = dict(
         db.all(
             f"SELECT name, tag_id FROM helpdesk_tags WHERE helpdesk_id = ?"

@@ -22,7 +22,7 @@ from .base import (
 )
 from .filters import Dialect, scan_statement, without_nul
 from .identities import names_nothing
-from .sql import Sql, Table, marks
+from .sql import KEEP, REPLACE, Sql, Table, marks
 
 _FILTERS = (
     ("created_at", "bigint"),
@@ -40,18 +40,16 @@ TICKETS = Table(
     "tickets", (("seq", "bigint"), ("ticket_id", "text"), ("helpdesk_id", "text"), *_FILTERS)
 )
 TICKET_FILTERS = Table("tickets", _FILTERS)  # what an update rewrites (by seq)
-TICKET_BODIES = Table("ticket_bodies", (("seq", "bigint"), ("body", "bytea")))
+TICKET_BODIES = Table("ticket_bodies", (("seq", "bigint"), ("body", "bytea")), key=("seq",))
 TICKET_COUNTS = Table("helpdesk_ticket_counts", (("helpdesk_id", "text"), ("tickets", "bigint")))
 GUEST_NAMES = Table("guest_names", (("helpdesk_id", "text"), ("guest_name", "text")))
 TICKET_AGENTS = Table("ticket_agents", (("agent_id", "text"), ("seq", "bigint")))
 TICKET_TAGS = Table("ticket_tags", (("tag_name", "text"), ("seq", "bigint")))
 
-_REPLACE_BODY = "ON CONFLICT (seq) DO UPDATE SET body = excluded.body"
 _ADD_TO_COUNT = (
     "ON CONFLICT (helpdesk_id) DO UPDATE"
     " SET tickets = helpdesk_ticket_counts.tickets + excluded.tickets"
 )
-_KEEP = "ON CONFLICT DO NOTHING"
 
 
 def chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRecord]]:
@@ -115,11 +113,11 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
         rewritten = [row[0] for row in updates]
         db.delete_where("ticket_agents", "seq", rewritten)
         db.delete_where("ticket_tags", "seq", rewritten)
-    db.insert_rows(TICKET_BODIES, bodies, _REPLACE_BODY)
+    db.insert_rows(TICKET_BODIES, bodies, REPLACE)
     names = sorted({(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None})
-    db.insert_rows(GUEST_NAMES, names, _KEEP)
-    db.insert_rows(TICKET_AGENTS, agents, _KEEP)
-    db.insert_rows(TICKET_TAGS, tag_links, _KEEP)
+    db.insert_rows(GUEST_NAMES, names, KEEP)
+    db.insert_rows(TICKET_AGENTS, agents, KEEP)
+    db.insert_rows(TICKET_TAGS, tag_links, KEEP)
 
 
 def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
