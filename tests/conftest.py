@@ -16,9 +16,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from larkdesk import admin
-from larkdesk.app import create_app
+from larkdesk.auth import provision as accounts
 from larkdesk.auth.credentials import encode_helpdesk_header
+from larkdesk.server.app import create_app
 from larkdesk.settings import Settings
 from larkdesk.store.base import Store
 from larkdesk.store.sqlite import SQLiteStore
@@ -62,8 +62,8 @@ def provision(
     scopes: tuple[str, ...] = ("helpdesk:all",),
     tenant_key: str | None = None,
 ) -> Identity:
-    app = admin.create_app(store, name, tenant_key=tenant_key, scopes=scopes)
-    desk = admin.create_helpdesk(store, app.app_id, f"{name} desk")
+    app = accounts.create_app(store, name, tenant_key=tenant_key, scopes=scopes)
+    desk = accounts.create_helpdesk(store, app.app_id, f"{name} desk")
     return Identity(
         app.app_id, app.app_secret, app.tenant_key, desk.helpdesk_id, desk.helpdesk_token
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from larkdesk.cli import main
+from larkdesk.cli.main import main
 from larkdesk.errors import WIRE_ERRORS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def test_every_error_code_is_documented(error: type) -> None:
 def _api_paths() -> list[str]:
     from starlette.routing import Route
 
-    from larkdesk.app import create_app
+    from larkdesk.server.app import create_app
     from larkdesk.settings import Settings
 
     app = create_app(Settings(db=":memory:", rate_limit="off"))
@@ -80,7 +80,7 @@ def test_every_client_error_is_in_its_docstring_tree_and_the_api_docs(name: str)
 
 
 def test_every_export_and_sync_setting_is_documented() -> None:
-    from larkdesk.remote import CONFIG_ENV, ENV
+    from larkdesk.transfer.remote import CONFIG_ENV, ENV
 
     for key, variable in ENV.items():
         assert f"`{variable}`" in API_DOCS and f"`${variable}`" in README, variable

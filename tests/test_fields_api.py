@@ -12,8 +12,8 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
-from larkdesk.helpdesk.definitions import FieldBody, FieldDefinitions
-from larkdesk.helpdesk.fields import TicketCustomizedField, encode_definition
+from larkdesk.helpdesk.fields.bodies import FieldBody, TicketCustomizedField, encode_definition
+from larkdesk.helpdesk.fields.service import FieldDefinitions
 from larkdesk.store.base import CustomizedFieldRecord, Store
 
 from .backends import BACKEND_NAMES, postgres_schema

@@ -14,9 +14,9 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
-from larkdesk.helpdesk.bodies import UpdateTicketBody
-from larkdesk.helpdesk.lifecycle import TicketLifecycle
 from larkdesk.helpdesk.models import Ticket, TicketTag, to_record
+from larkdesk.helpdesk.tickets.bodies import UpdateTicketBody
+from larkdesk.helpdesk.tickets.lifecycle import TicketLifecycle
 from larkdesk.store import open_store
 from larkdesk.store.base import Store, User
 
@@ -710,7 +710,7 @@ def test_a_tag_named_by_an_update_keeps_the_id_its_tickets_carry(store: Store) -
 def test_serve_demo_brings_an_older_demo_database_up_to_date(tmp_path: Path) -> None:
     import sqlite3
 
-    from larkdesk.cli import _ensure_demo
+    from larkdesk.cli.serve import ensure_demo
     from larkdesk.demo import seed_demo
     from larkdesk.store.sqlite import SQLiteStore
 
@@ -724,7 +724,7 @@ def test_serve_demo_brings_an_older_demo_database_up_to_date(tmp_path: Path) -> 
     store = SQLiteStore(path)
     try:
         assert store.list_customized_fields(creds.helpdesk_id) == []
-        assert _ensure_demo(store) == creds
+        assert ensure_demo(store) == creds
         assert len(store.list_customized_fields(creds.helpdesk_id)) == len(CUSTOMIZED_FIELDS)
         assert len(store.list_tags(creds.helpdesk_id)) == 50
     finally:

@@ -1,5 +1,5 @@
-"""Provisioning: tenants, apps, helpdesks and their custom fields, as the CLI and the demo
-create them.
+"""Provisioning: tenants, apps and helpdesks with their credentials, as the CLI, the demo
+and `sync` create them.
 
 The plain secrets exist only in the returned credentials; the store keeps hashes.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .auth.credentials import (
+from ..store.base import App, Helpdesk, Store, Tenant
+from .credentials import (
     hash_secret,
     new_app_id,
     new_app_secret,
@@ -17,15 +18,11 @@ from .auth.credentials import (
     new_helpdesk_token,
     new_tenant_key,
 )
-from .errors import BadRequest
-from .helpdesk.definitions import FieldBody, FieldDefinitions
-from .helpdesk.fields import DropdownOption, DropdownOptions, TicketCustomizedField
-from .store.base import App, Helpdesk, Store, Tenant
 
 DEFAULT_SCOPES = ("helpdesk:all",)
 
 
-class AdminError(Exception):
+class ProvisionError(Exception):
     """A provisioning request that cannot be carried out; the message says why."""
 
 
@@ -65,7 +62,7 @@ def create_app(
     else:
         found = store.get_tenant(tenant_key)
         if found is None:
-            raise AdminError(f"no tenant with key {tenant_key!r}")
+            raise ProvisionError(f"no tenant with key {tenant_key!r}")
         tenant = found
     app_id = app_id or new_app_id()
     app_secret = app_secret or new_app_secret()
@@ -86,7 +83,7 @@ def create_helpdesk(
     """A new helpdesk in the tenant of `app_id`."""
     app = store.get_app(app_id)
     if app is None:
-        raise AdminError(f"no app with id {app_id!r}")
+        raise ProvisionError(f"no app with id {app_id!r}")
     helpdesk_id = helpdesk_id or new_helpdesk_id()
     helpdesk_token = helpdesk_token or new_helpdesk_token()
     if store.get_helpdesk(helpdesk_id) is None:
@@ -94,33 +91,3 @@ def create_helpdesk(
             Helpdesk(helpdesk_id, app.tenant_key, name, hash_secret(helpdesk_token))
         )
     return HelpdeskCredentials(helpdesk_id, helpdesk_token)
-
-
-def create_customized_field(
-    store: Store,
-    helpdesk_id: str,
-    key_name: str,
-    display_name: str,
-    field_type: str = "text",
-    options: Sequence[str] = (),
-    required: bool = False,
-    editable: bool = True,
-) -> TicketCustomizedField:
-    """A new custom-field definition of the helpdesk, placed after its existing ones, by
-    the rules of `POST .../ticket_customized_fields`."""
-    if store.get_helpdesk(helpdesk_id) is None:
-        raise AdminError(f"no helpdesk with id {helpdesk_id!r}")
-    body = FieldBody(
-        key_name=key_name,
-        display_name=display_name,
-        field_type=field_type,
-        required=required,
-        editable=editable,
-        dropdown_options=DropdownOptions([DropdownOption(display_name=o) for o in options])
-        if options
-        else None,
-    )
-    try:
-        return FieldDefinitions(store).create(helpdesk_id, body)
-    except BadRequest as exc:
-        raise AdminError(exc.detail or exc.message) from None

@@ -1,23 +1,18 @@
-"""`larkdesk ticket get|update`: one ticket, for people without an API client at hand;
-`larkdesk field create`: a custom field for a helpdesk, which `customized_fields` can set.
+"""`larkdesk ticket get|update`: one ticket, for people without an API client at hand.
 
-The ticket commands print the ticket's JSON (the API's shape, exactly as
-`GET .../tickets/:id` answers `data.ticket`) on stdout; an update goes through the same
-rules as `PUT`. `field create` prints the definition as `ticket_customized_fields` lists it.
+Both print the ticket's JSON (the API's shape, exactly as `GET .../tickets/:id` answers
+`data.ticket`) on stdout; an update goes through the same rules as `PUT`.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import admin
-from .cli_store import cli_store, db_option
-from .errors import FeishuError
-from .helpdesk.bodies import UpdateTicketBody, check_update
-from .helpdesk.definitions import FIELD_TYPES
-from .helpdesk.fields import encode_definition
-from .helpdesk.lifecycle import TicketLifecycle
-from .helpdesk.models import CustomizedFieldDisplayItem
+from ..errors import FeishuError
+from ..helpdesk.models import CustomizedFieldDisplayItem
+from ..helpdesk.tickets.bodies import UpdateTicketBody, check_update
+from ..helpdesk.tickets.lifecycle import TicketLifecycle
+from .options import cli_store, db_option
 
 _helpdesk = click.option(
     "--helpdesk", "helpdesk_id", help="Only a ticket of this helpdesk (default: any)."
@@ -97,52 +92,3 @@ def ticket_update(
         channel=channel,
     )
     _run(db, ticket_id, helpdesk_id, change)
-
-
-@click.group("field")
-def field_group() -> None:
-    """Define a helpdesk's custom fields (what tickets' customized_fields hold)."""
-
-
-@field_group.command("create")
-@db_option
-@click.option("--helpdesk", "helpdesk_id", required=True, help="The helpdesk to add it to.")
-@click.option("--key-name", required=True, help="The field's key, unique in the helpdesk.")
-@click.option("--display-name", required=True, help="The name people see.")
-@click.option(
-    "--type",
-    "field_type",
-    type=click.Choice(FIELD_TYPES),
-    default="text",
-    show_default=True,
-    help="Free text, or a dropdown of --option values.",
-)
-@click.option("--option", "options", multiple=True, help="A dropdown value (repeatable).")
-@click.option("--required", is_flag=True, help="Mark the field required.")
-@click.option("--read-only", is_flag=True, help="Not editable: updates may not set it.")
-def field_create(
-    db: str,
-    helpdesk_id: str,
-    key_name: str,
-    display_name: str,
-    field_type: str,
-    options: tuple[str, ...],
-    required: bool,
-    read_only: bool,
-) -> None:
-    """Add a custom field to the helpdesk; print its definition's JSON."""
-    with cli_store(db) as store:
-        try:
-            definition = admin.create_customized_field(
-                store,
-                helpdesk_id,
-                key_name,
-                display_name,
-                field_type,
-                options,
-                required,
-                editable=not read_only,
-            )
-        except admin.AdminError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(encode_definition(definition).decode("utf-8"))

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.connection import Connection
 
-from .store.base import TicketRecord
+from ..helpdesk.models import to_record
+from ..store.base import TicketRecord
+from .tickets import generate_tickets
+from .world import demo_world
 
 PARALLEL_FROM = 100_000  # below this, starting a process costs more than it saves
 BATCH = 10_000  # records per message between the processes
@@ -22,7 +25,7 @@ BATCH = 10_000  # records per message between the processes
 def demo_records(
     seed: int, helpdesk_id: str, tenant_key: str, count: int
 ) -> Iterator[TicketRecord]:
-    """The records of `demo.generate_tickets(seed, helpdesk_id, world, count)`, in order."""
+    """The records of `generate_tickets(seed, helpdesk_id, world, count)`, in order."""
     if count < PARALLEL_FROM:
         yield from _records(seed, helpdesk_id, tenant_key, count)
         return
@@ -47,11 +50,8 @@ def demo_records(
 
 
 def _records(seed: int, helpdesk_id: str, tenant_key: str, count: int) -> Iterator[TicketRecord]:
-    from . import demo
-    from .helpdesk.models import to_record
-
-    world = demo.demo_world(seed, tenant_key)
-    for ticket in demo.generate_tickets(seed, helpdesk_id, world, count):
+    world = demo_world(seed, tenant_key)
+    for ticket in generate_tickets(seed, helpdesk_id, world, count):
         yield to_record(ticket, helpdesk_id)
 
 

@@ -2,65 +2,25 @@
 
 from __future__ import annotations
 
-import gc
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
+from ..auth.gateway import Gateway
+from ..auth.routes import AuthRoutes
+from ..helpdesk.fields.routes import FieldRoutes
+from ..helpdesk.tickets.routes import TicketRoutes
+from ..settings import Settings
+from ..store.base import Store
 from . import envelope
-from .auth.gateway import Gateway
-from .auth.routes import AuthRoutes
-from .auth.tokens import RedisTokens, TokenService
-from .helpdesk.definitions import FieldDefinitions
-from .helpdesk.lifecycle import TicketLifecycle
-from .helpdesk.routes import HelpdeskRoutes
-from .helpdesk.service import HelpdeskService
-from .ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
 from .requestlog import RequestLogMiddleware
-from .settings import Settings
-from .store import open_store
-from .store.base import Store
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Everything the routes need, built once per process."""
-
-    store: Store
-    tokens: TokenService
-    limiter: RateLimiter
-    helpdesk: HelpdeskService
-    lifecycle: TicketLifecycle
-    fields: FieldDefinitions
-
-
-def build_limiter(settings: Settings) -> RateLimiter:
-    """No limit, Feishu's limits in this process, or Feishu's limits shared through Redis."""
-    if settings.rate_limit == "off":
-        return NoRateLimiter()
-    if settings.redis:
-        return RedisRateLimiter(settings.redis)
-    return MemoryRateLimiter(time.monotonic)
-
-
-def build_services(settings: Settings, store: Store | None = None) -> Services:
-    store = store if store is not None else open_store(settings.db)
-    shared = RedisTokens(settings.redis) if settings.redis else None
-    return Services(
-        store=store,
-        tokens=TokenService(store, shared=shared),
-        limiter=build_limiter(settings),
-        helpdesk=HelpdeskService(store),
-        lifecycle=TicketLifecycle(store),
-        fields=FieldDefinitions(store),
-    )
+from .services import Services, build_services
 
 
 def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -69,10 +29,7 @@ def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextMa
         try:
             yield
         finally:
-            if isinstance(services.limiter, RedisRateLimiter):
-                await services.limiter.aclose()
-            services.tokens.close()
-            services.store.close()
+            await services.aclose()
 
     return lifespan
 
@@ -81,29 +38,25 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return envelope.not_found()
 
 
+def route_table(services: Services) -> list[Route]:
+    """Every API larkdesk answers, each resource's routes given the services it needs."""
+    gateway = Gateway(services.store, services.tokens, services.limiter)
+    return [
+        *AuthRoutes(services.tokens).routes(),
+        *TicketRoutes(gateway, services.helpdesk, services.lifecycle).routes(),
+        *FieldRoutes(gateway, services.fields).routes(),
+    ]
+
+
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     """The larkdesk ASGI app on `store` (or the store named by `settings.db`)."""
     services = build_services(settings, store)
-    gateway = Gateway(services.store, services.tokens, services.limiter)
-    routes = [
-        *AuthRoutes(services.tokens).routes(),
-        *HelpdeskRoutes(gateway, services).routes(),
-    ]
     app = Starlette(
-        routes=routes,
+        routes=route_table(services),
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={404: _not_found, 405: _not_found, HTTPException: _not_found},
         lifespan=_closing(services),
     )
     app.router.redirect_slashes = False
     app.state.services = services
-    # Everything built so far lives as long as the process: out of the collector's sight,
-    # a full collection no longer walks it (shorter pauses, a lower p99).
-    gc.collect()
-    gc.freeze()
     return app
-
-
-def create_app_from_env() -> Starlette:
-    """Factory for worker processes (`uvicorn --factory`): settings from `LARKDESK_*`."""
-    return create_app(Settings.from_env())

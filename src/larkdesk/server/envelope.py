@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from starlette.responses import Response
 
-from .errors import FeishuError, RateLimited
+from ..errors import FeishuError, RateLimited
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 TROUBLESHOOTER = "https://open.feishu.cn/search?from=openapi&log_id={log_id}&code={code}"

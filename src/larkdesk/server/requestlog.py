@@ -9,8 +9,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import FeishuError, InternalError
 from . import envelope
-from .errors import FeishuError, InternalError
 
 access_log = logging.getLogger("larkdesk.access")
 error_log = logging.getLogger("larkdesk.error")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .helpdesk.models import InvalidTicket, decode_ticket, to_record
-from .store.base import ConflictError, Store, TicketRecord
+from ..helpdesk.models import InvalidTicket, decode_ticket, to_record
+from ..store.base import ConflictError, Store, TicketRecord
 
 PROGRESS_EVERY = 10_000
 

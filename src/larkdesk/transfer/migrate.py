@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .store import open_store
-from .store.copy import DERIVED_TABLES, PostgresTarget, SQLiteSource, Table
+from ..store import open_store
+from ..store.copy import DERIVED_TABLES, PostgresTarget, SQLiteSource, Table
 
 CHUNK_TICKETS = 2000
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .client import FEISHU
+from ..client import FEISHU
 
 ENV = {
     "base_url": "LARKDESK_BASE_URL",

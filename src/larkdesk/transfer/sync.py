@@ -21,14 +21,14 @@ from typing import Any
 
 import msgspec
 
-from . import admin
-from .client import ApiError, Estimate, FeishuClient, WindowDone, walk
-from .client.walker import By, now_ms
-from .helpdesk.fields import TicketCustomizedField, encode_definition
-from .helpdesk.models import InvalidTicket, Ticket, validate
-from .helpdesk.service import HelpdeskService
+from ..auth import provision
+from ..client import ApiError, Estimate, FeishuClient, WindowDone, walk
+from ..client.walker import By, now_ms
+from ..helpdesk.fields.bodies import TicketCustomizedField, encode_definition
+from ..helpdesk.models import InvalidTicket, Ticket, validate
+from ..helpdesk.tickets.service import HelpdeskService
+from ..store.base import ConflictError, CustomizedFieldRecord, Store, SyncState
 from .remote import Remote
-from .store.base import ConflictError, CustomizedFieldRecord, Store, SyncState
 
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000
 log = logging.getLogger("larkdesk.sync")
@@ -53,14 +53,14 @@ def ensure_local_helpdesk(store: Store, remote: Remote) -> None:
     if store.get_helpdesk(remote.helpdesk_id) is not None:
         return
     if store.get_app(remote.app_id) is None:
-        admin.create_app(
+        provision.create_app(
             store,
             f"sync of {remote.app_id}",
             scopes=("helpdesk:all",),
             app_id=remote.app_id,
             app_secret=remote.app_secret,
         )
-    admin.create_helpdesk(
+    provision.create_helpdesk(
         store,
         remote.app_id,
         f"mirror of {remote.helpdesk_id}",

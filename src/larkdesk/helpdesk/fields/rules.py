@@ -1,79 +1,35 @@
-"""Custom-field definitions (lark-oapi's `TicketCustomizedField`) and the check of a
-ticket's `customized_fields` against them.
+"""The rules of custom fields: what a definition may hold, and a ticket's
+`customized_fields` checked against the helpdesk's definitions. No HTTP here, no SQL here.
 
 A dropdown's value is one of its options' `display_name` (Feishu's document: "下拉菜单的
 value对应工单字段里面的children.display_name"); any other field type takes free text.
+
+Decisions where Feishu's documents are silent (docs/api.md has the full list):
+- field types are `text`, `multiline` and `dropdown`; a dropdown needs options, and only
+  a dropdown has them; `dropdown_allow_multiple: true` is refused (a value is one option);
+- `key_name` is unique in the helpdesk and, with `field_type`, fixed once created;
+- tickets keep what they hold: a changed definition, a removed option or a deleted field
+  leaves tickets' values as they are (an update may clear them, not set them).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 
-import msgspec
+from ...errors import BadRequest
+from ..json_body import check_text
+from ..models import CustomizedFieldDisplayItem
+from ..params import MAX_LIST_ITEMS
+from .bodies import DropdownOption, DropdownOptions, FieldBody, TicketCustomizedField
 
-from ..errors import BadRequest
-from .models import CustomizedFieldDisplayItem, TicketUser
-
+FIELD_TYPES = ("text", "multiline", "dropdown")
 MAX_TEXT_VALUE = 1024
-
-
-class DropdownOption(msgspec.Struct, omit_defaults=True):
-    tag: str | None = None
-    display_name: str | None = None
-    children: list[DropdownOption] | None = None
-
-
-class DropdownOptions(msgspec.Struct, omit_defaults=True):
-    children: list[DropdownOption] | None = None
-
-
-class TicketCustomizedField(msgspec.Struct, omit_defaults=True):
-    """One definition, as `GET /open-apis/helpdesk/v1/ticket_customized_fields` lists it."""
-
-    ticket_customized_field_id: str
-    helpdesk_id: str | None = None
-    key_name: str | None = None
-    display_name: str | None = None
-    position: str | None = None
-    field_type: str | None = None
-    description: str | None = None
-    visible: bool | None = None
-    editable: bool | None = None
-    required: bool | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    created_by: TicketUser | None = None
-    updated_by: TicketUser | None = None
-    dropdown_options: DropdownOptions | None = None
-    dropdown_allow_multiple: bool | None = None
-
-    def choices(self) -> set[str]:
-        """Every option's display name, nested ones included."""
-        found: set[str] = set()
-        stack = list(self.dropdown_options.children or ()) if self.dropdown_options else []
-        while stack:
-            option = stack.pop()
-            if option.display_name:
-                found.add(option.display_name)
-            stack.extend(option.children or ())
-        return found
-
-    def shown(self, value: str) -> CustomizedFieldDisplayItem:
-        """The field as a ticket shows it, holding `value`."""
-        position = self.position or ""
-        return CustomizedFieldDisplayItem(
-            id=self.ticket_customized_field_id,
-            value=value,
-            key_name=self.key_name,
-            display_name=self.display_name,
-            position=int(position) if position.isdigit() else None,
-            required=self.required,
-            editable=self.editable,
-        )
-
-
-encode_definition = msgspec.json.Encoder().encode
-decode_definition = msgspec.json.Decoder(TicketCustomizedField).decode
+MAX_NAME = 255
+MAX_DESCRIPTION = 4096
+MAX_POSITION = 1_000_000_000
+FIXED = ("key_name", "field_type")  # given to PATCH, they must equal the stored ones
+CHANGEABLE = ("display_name", "description", "visible", "editable", "required")
 
 
 def checked_values(
@@ -120,3 +76,64 @@ def merged(
             fields[field_id] = item
     ordered = sorted(fields.values(), key=lambda f: (f.position or 0, f.id or ""))
     return ordered or None
+
+
+def option_names(options: DropdownOptions | None) -> list[str]:
+    """The options' display names, checked: 1..100 distinct, not blank, not nested."""
+    children = options.children if options else None
+    if not children:
+        raise BadRequest("dropdown_options: a dropdown needs at least one option")
+    if len(children) > MAX_LIST_ITEMS:
+        raise BadRequest(f"dropdown_options: at most {MAX_LIST_ITEMS} options")
+    names = [option.display_name or "" for option in children]
+    for n, name in enumerate(names):
+        check_text(f"dropdown_options.children[{n}].display_name", name, MAX_NAME)
+    if len(set(names)) != len(names):
+        raise BadRequest("dropdown_options: option display names must be distinct")
+    if any(option.children for option in children):
+        raise BadRequest("dropdown_options: nested options are not supported (dropdown_nested)")
+    return names
+
+
+def with_tags(field_id: str, names: list[str], kept: DropdownOptions | None) -> DropdownOptions:
+    """Options named `names`; one the field already has keeps its tag, a new one gets a
+    tag derived from the field and its name."""
+    tags = {o.display_name: o.tag for o in (kept.children or ())} if kept else {}
+    return DropdownOptions(
+        children=[
+            DropdownOption(
+                tag=tags.get(name) or str(uuid.uuid5(uuid.NAMESPACE_OID, field_id + name)),
+                display_name=name,
+            )
+            for name in names
+        ]
+    )
+
+
+def stored_number(text: str | None) -> int:
+    """A stored string of digits as a number; 0 for anything else (a synced definition
+    may carry a position that is not one, as `larkdesk sync` reads it too)."""
+    return int(text) if text and text.isdigit() else 0
+
+
+def checked_position(value: str | None) -> int | None:
+    """A given `position` as a number, checked; None when absent."""
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_POSITION:
+        raise BadRequest(f"position must be a whole number 1..{MAX_POSITION} as a string")
+    return int(value)
+
+
+def check_common(body: FieldBody, helpdesk_id: str) -> None:
+    """The checks create and change share: helpdesk, names, description, multiple."""
+    if body.helpdesk_id is not None and body.helpdesk_id != helpdesk_id:
+        raise BadRequest(
+            f"helpdesk_id {body.helpdesk_id!r} is not the helpdesk of the request's "
+            "X-Lark-Helpdesk-Authorization"
+        )
+    check_text("key_name", body.key_name, MAX_NAME)
+    check_text("display_name", body.display_name, MAX_NAME)
+    check_text("description", body.description, MAX_DESCRIPTION, blank_ok=True)
+    if body.dropdown_allow_multiple:
+        raise BadRequest("dropdown_allow_multiple: true is not supported (one option a value)")

@@ -1,114 +1,45 @@
-"""Defining a helpdesk's custom fields: create, read, change, delete. One set of rules for
-the API (`POST/GET/PATCH/DELETE .../ticket_customized_fields`) and the CLI
-(`larkdesk field create`). No HTTP here, no SQL here.
-
-Decisions where Feishu's documents are silent (docs/api.md has the full list):
-- field types are `text`, `multiline` and `dropdown`; a dropdown needs options, and only
-  a dropdown has them; `dropdown_allow_multiple: true` is refused (a value is one option);
-- `key_name` is unique in the helpdesk and, with `field_type`, fixed once created;
-- tickets keep what they hold: a changed definition, a removed option or a deleted field
-  leaves tickets' values as they are (an update may clear them, not set them).
+"""Defining a helpdesk's custom fields: list, create, read, change, delete. One set of rules
+for the API (`.../ticket_customized_fields`) and the CLI (`larkdesk field create`). No HTTP
+here, no SQL here; the rules themselves are in `rules`.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-import msgspec
+from ...errors import BadRequest, ResourceNotFound
+from ...store.base import CustomizedFieldRecord, Store
+from ..ids import now_ms, snowflake
+from .bodies import (
+    DropdownOption,
+    DropdownOptions,
+    FieldBody,
+    TicketCustomizedField,
+    decode_definition,
+)
+from .bodies import encode_definition as encode
+from .rules import (
+    CHANGEABLE,
+    FIELD_TYPES,
+    FIXED,
+    check_common,
+    checked_position,
+    option_names,
+    stored_number,
+    with_tags,
+)
 
-from ..errors import BadRequest, ResourceNotFound
-from ..store.base import CustomizedFieldRecord, Store
-from .bodies import check_text
-from .fields import DropdownOption, DropdownOptions, TicketCustomizedField, decode_definition
-from .fields import encode_definition as encode
-from .lifecycle import now_ms, snowflake
-from .query import MAX_LIST_ITEMS
-
-FIELD_TYPES = ("text", "multiline", "dropdown")
-MAX_NAME = 255
-MAX_DESCRIPTION = 4096
-MAX_POSITION = 1_000_000_000
-FIXED = ("key_name", "field_type")  # given to PATCH, they must equal the stored ones
-CHANGEABLE = ("display_name", "description", "visible", "editable", "required")
-
-
-class FieldBody(msgspec.Struct):
-    """The body of create and change: lark-oapi's `TicketCustomizedField`, plus Feishu's
-    `dropdown_options`. The read-only keys (`created_at`, ...) are ignored if sent."""
-
-    ticket_customized_field_id: str | None = None
-    helpdesk_id: str | None = None
-    key_name: str | None = None
-    display_name: str | None = None
-    position: str | None = None
-    field_type: str | None = None
-    description: str | None = None
-    visible: bool | None = None
-    editable: bool | None = None
-    required: bool | None = None
-    dropdown_options: DropdownOptions | None = None
-    dropdown_allow_multiple: bool | None = None
+MAX_FIELD_PAGE = 100
+DEFAULT_FIELD_PAGE = 20
 
 
-def option_names(options: DropdownOptions | None) -> list[str]:
-    """The options' display names, checked: 1..100 distinct, not blank, not nested."""
-    children = options.children if options else None
-    if not children:
-        raise BadRequest("dropdown_options: a dropdown needs at least one option")
-    if len(children) > MAX_LIST_ITEMS:
-        raise BadRequest(f"dropdown_options: at most {MAX_LIST_ITEMS} options")
-    names = [option.display_name or "" for option in children]
-    for n, name in enumerate(names):
-        check_text(f"dropdown_options.children[{n}].display_name", name, MAX_NAME)
-    if len(set(names)) != len(names):
-        raise BadRequest("dropdown_options: option display names must be distinct")
-    if any(option.children for option in children):
-        raise BadRequest("dropdown_options: nested options are not supported (dropdown_nested)")
-    return names
-
-
-def with_tags(field_id: str, names: list[str], kept: DropdownOptions | None) -> DropdownOptions:
-    """Options named `names`; one the field already has keeps its tag, a new one gets a
-    tag derived from the field and its name."""
-    tags = {o.display_name: o.tag for o in (kept.children or ())} if kept else {}
-    return DropdownOptions(
-        children=[
-            DropdownOption(
-                tag=tags.get(name) or str(uuid.uuid5(uuid.NAMESPACE_OID, field_id + name)),
-                display_name=name,
-            )
-            for name in names
-        ]
-    )
-
-
-def _number(text: str | None) -> int:
-    """A stored string of digits as a number; 0 for anything else (a synced definition
-    may carry a position that is not one, as `larkdesk sync` reads it too)."""
-    return int(text) if text and text.isdigit() else 0
-
-
-def _position(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_POSITION:
-        raise BadRequest(f"position must be a whole number 1..{MAX_POSITION} as a string")
-    return int(value)
-
-
-def _check_common(body: FieldBody, helpdesk_id: str) -> None:
-    if body.helpdesk_id is not None and body.helpdesk_id != helpdesk_id:
-        raise BadRequest(
-            f"helpdesk_id {body.helpdesk_id!r} is not the helpdesk of the request's "
-            "X-Lark-Helpdesk-Authorization"
-        )
-    check_text("key_name", body.key_name, MAX_NAME)
-    check_text("display_name", body.display_name, MAX_NAME)
-    check_text("description", body.description, MAX_DESCRIPTION, blank_ok=True)
-    if body.dropdown_allow_multiple:
-        raise BadRequest("dropdown_allow_multiple: true is not supported (one option a value)")
+@dataclass(frozen=True, slots=True)
+class FieldPage:
+    items: list[bytes]
+    has_more: bool
+    next_page_token: str | None
 
 
 class FieldDefinitions:
@@ -127,9 +58,28 @@ class FieldDefinitions:
                 return decode_definition(record.body)
         raise ResourceNotFound(f"the helpdesk has no custom field {field_id!r}")
 
+    def list_customized_fields(
+        self, helpdesk_id: str, page_size: int, page_token: str | None, visible: bool | None
+    ) -> FieldPage:
+        """One page of the helpdesk's custom-field definitions, by position; the token is
+        the last field id of the previous page."""
+        records = self._store.list_customized_fields(helpdesk_id)
+        if visible is not None:
+            records = [r for r in records if decode_definition(r.body).visible == visible]
+        start = 0
+        if page_token:
+            ids = [r.field_id for r in records]
+            if page_token not in ids:
+                raise BadRequest(f"page_token {page_token!r} is not a token this API gave")
+            start = ids.index(page_token) + 1
+        page = records[start : start + page_size]
+        has_more = start + page_size < len(records)
+        token = page[-1].field_id if has_more and page else None
+        return FieldPage([r.body for r in page], has_more, token)
+
     def create(self, helpdesk_id: str, body: FieldBody) -> TicketCustomizedField:
         """A new definition; without a `position` it goes after the helpdesk's others."""
-        _check_common(body, helpdesk_id)
+        check_common(body, helpdesk_id)
         for name in ("key_name", "display_name", "field_type"):
             if getattr(body, name) is None:
                 raise BadRequest(f"{name} is required")
@@ -143,7 +93,7 @@ class FieldDefinitions:
         with self._lock:
             existing = self._store.list_customized_fields(helpdesk_id)
             self._refuse_taken(existing, body.key_name or "")
-            position = _position(body.position)
+            position = checked_position(body.position)
             if position is None:
                 position = max((r.position for r in existing), default=0) + 1
             created = self._clock()
@@ -170,10 +120,10 @@ class FieldDefinitions:
     def change(self, helpdesk_id: str, field_id: str, body: FieldBody) -> TicketCustomizedField:
         """Apply a PATCH: display_name, position, description, visible, editable, required
         and a dropdown's options may change."""
-        _check_common(body, helpdesk_id)
+        check_common(body, helpdesk_id)
         if body.ticket_customized_field_id not in (None, field_id):
             raise BadRequest("ticket_customized_field_id differs from the one in the path")
-        position = _position(body.position)
+        position = checked_position(body.position)
         with self._lock:
             definition = self.get(helpdesk_id, field_id)
             for name in FIXED:
@@ -194,7 +144,9 @@ class FieldDefinitions:
                     setattr(definition, name, getattr(body, name))
             if position is not None:
                 definition.position = str(position)
-            definition.updated_at = str(max(self._clock(), _number(definition.updated_at) + 1))
+            definition.updated_at = str(
+                max(self._clock(), stored_number(definition.updated_at) + 1)
+            )
             self._save(helpdesk_id, definition)
         return definition
 
@@ -214,7 +166,34 @@ class FieldDefinitions:
         record = CustomizedFieldRecord(
             helpdesk_id,
             definition.ticket_customized_field_id,
-            _number(definition.position),
+            stored_number(definition.position),
             encode(definition),
         )
         self._store.save_customized_fields([record])
+
+
+def define_field(
+    store: Store,
+    helpdesk_id: str,
+    key_name: str,
+    display_name: str,
+    field_type: str = "text",
+    options: Sequence[str] = (),
+    required: bool = False,
+    editable: bool = True,
+) -> TicketCustomizedField:
+    """A new definition of the helpdesk (`larkdesk field create`), placed after its others,
+    by the rules of `POST .../ticket_customized_fields`."""
+    if store.get_helpdesk(helpdesk_id) is None:
+        raise ResourceNotFound(f"no helpdesk with id {helpdesk_id!r}")
+    body = FieldBody(
+        key_name=key_name,
+        display_name=display_name,
+        field_type=field_type,
+        required=required,
+        editable=editable,
+        dropdown_options=DropdownOptions([DropdownOption(display_name=o) for o in options])
+        if options
+        else None,
+    )
+    return FieldDefinitions(store).create(helpdesk_id, body)

@@ -1,35 +1,24 @@
-"""Request bodies of the lifecycle APIs (lark-oapi's request-body models), read with a size
-limit, decoded strictly and checked; every problem is a `BadRequest` naming the field.
+"""Request bodies of the ticket APIs (lark-oapi's request-body models) and their checks;
+every problem is a `BadRequest` naming the field. How bodies are read and decoded is in
+`helpdesk.json_body`.
 
 Decisions where Feishu's documents are silent:
-- a body over `MAX_BODY_BYTES` (64 KiB) is refused before it is read in full;
-- JSON types are strict (`"status": "50"` or `"human_service": 1` is a wrong type);
-  `null` counts as absent; unknown keys are ignored, as for query parameters;
-- an update must change something: an empty object is refused;
-- text fields must not contain the NUL character (PostgreSQL text cannot hold one, and
-  both stores answer alike).
+- an update must change something: an empty object is refused.
 """
 
 from __future__ import annotations
 
-import re
-from typing import TypeVar
-
 import msgspec
-from starlette.requests import Request
 
-from ..errors import BadRequest
-from .models import SOLVE_VALUES, STATUSES, TICKET_TYPES, CustomizedFieldDisplayItem
-from .query import INT64_MAX, MAX_LIST_ITEMS
+from ...errors import BadRequest
+from ..json_body import check_text
+from ..models import SOLVE_VALUES, STATUSES, TICKET_TYPES, CustomizedFieldDisplayItem
+from ..params import INT64_MAX, MAX_LIST_ITEMS
 
-MAX_BODY_BYTES = 64 * 1024
 MAX_TAG_NAME = 255
 MAX_COMMENT = 10_000
 MAX_CUSTOMIZED_INFO = 4096
 MAX_ID = 255
-
-_WHERE = re.compile(r"^(?P<what>.*) - at `\$(?P<path>.*)`$")
-Body = TypeVar("Body", bound=msgspec.Struct)
 
 
 class UpdateTicketBody(msgspec.Struct):
@@ -53,63 +42,9 @@ class StartServiceBody(msgspec.Struct):
     customized_info: str | None = None
 
 
-class ListFieldsBody(msgspec.Struct):
-    """`GET /open-apis/helpdesk/v1/ticket_customized_fields` (a GET with a JSON body)."""
-
-    visible: bool | None = None
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refused as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"the request body is larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def decode_body(raw: bytes, kind: type[Body], *, required: bool = True) -> Body:
-    """Decode a JSON object strictly into `kind`; an empty body is `kind()` unless required."""
-    if not raw.strip():
-        if required:
-            raise BadRequest("the request body must be a JSON object")
-        return kind()
-    try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.ValidationError as exc:
-        raise BadRequest(_explain(str(exc))) from None
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"the request body is not valid JSON ({exc})") from None
-
-
-def _explain(message: str) -> str:
-    """msgspec's "Expected `int | null`, got `str` - at `$.status`" as "status: expected
-    int, got str"."""
-    found = _WHERE.match(message)
-    what, path = (found["what"], found["path"].lstrip(".")) if found else (message, "")
-    what = what.replace(" | null", "").replace("`", "")
-    return f"{path or 'the request body'}: {what[:1].lower()}{what[1:]}"
-
-
 def _choice(name: str, value: int | None, allowed: tuple[int, ...]) -> None:
     if value is not None and value not in allowed:
         raise BadRequest(f"{name} must be one of {list(allowed)}, got {value}")
-
-
-def check_text(name: str, value: str | None, limit: int, *, blank_ok: bool = False) -> None:
-    if value is None:
-        return
-    if not blank_ok and not value.strip():
-        raise BadRequest(f"{name} must not be blank")
-    if len(value) > limit:
-        raise BadRequest(f"{name} is longer than {limit} characters")
-    if "\x00" in value:  # PostgreSQL text cannot hold it: refused on every store alike
-        raise BadRequest(f"{name} must not contain the NUL character")
 
 
 def _items(name: str, values: list[str] | None, limit: int) -> None:

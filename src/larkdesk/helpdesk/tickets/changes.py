@@ -17,11 +17,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from ..store.base import TagRecord
+from ...store.base import TagRecord
+from ..fields.rules import merged
+from ..models import CLOSED_STATUSES, Comments, CustomizedFieldDisplayItem, Ticket, TicketTag
+from ..models import TicketUser as User
 from .bodies import UpdateTicketBody
-from .fields import merged
-from .models import CLOSED_STATUSES, Comments, CustomizedFieldDisplayItem, Ticket, TicketTag
-from .models import TicketUser as User
 
 CLOSED_BY_AGENT, CLOSED_BY_USER = 51, 52
 

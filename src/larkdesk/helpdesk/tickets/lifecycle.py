@@ -1,18 +1,17 @@
 """The ticket lifecycle rules between the routes (or the CLI) and the store: read one
-ticket, change it, start a service, list custom fields. No HTTP here, no SQL here.
+ticket, change it, start a service. No HTTP here, no SQL here.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
 
-from ..errors import BadRequest, ResourceNotFound
-from ..store.base import (
+from ...errors import BadRequest, ResourceNotFound
+from ...store.base import (
     CommentRecord,
     Rewrite,
     Store,
@@ -21,10 +20,10 @@ from ..store.base import (
     TicketWrite,
     User,
 )
-from .bodies import StartServiceBody, UpdateTicketBody
-from .changes import apply_update
-from .fields import TicketCustomizedField, checked_values, decode_definition
-from .models import (
+from ..fields.bodies import TicketCustomizedField, decode_definition
+from ..fields.rules import checked_values
+from ..ids import now_ms, snowflake
+from ..models import (
     NEVER_UPDATED,
     Comments,
     CustomizedFieldDisplayItem,
@@ -35,35 +34,19 @@ from .models import (
     to_record,
     validate,
 )
+from .bodies import StartServiceBody, UpdateTicketBody
+from .changes import apply_update
 
 OPEN_API_CHANNEL = 9  # the seed's channel for tickets started through the Open API
 BOT_SERVING, IN_PROCESS, QUEUED = 1, 2, 3
 BOT, HUMAN = 1, 2
-MAX_FIELD_PAGE = 100
-DEFAULT_FIELD_PAGE = 20
 _encode = msgspec.json.Encoder().encode
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def snowflake(at_ms: int) -> int:
-    """A 19-digit id like Feishu's: the millisecond in the high bits, 22 random low bits."""
-    return at_ms << 22 | secrets.randbits(22)
 
 
 @dataclass(frozen=True, slots=True)
 class StartedService:
     chat_id: str
     ticket_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class FieldPage:
-    items: list[bytes]
-    has_more: bool
-    next_page_token: str | None
 
 
 class TicketLifecycle:
@@ -88,25 +71,6 @@ class TicketLifecycle:
     def definitions(self, helpdesk_id: str) -> dict[str, TicketCustomizedField]:
         records = self._store.list_customized_fields(helpdesk_id)
         return {r.field_id: decode_definition(r.body) for r in records}
-
-    def list_customized_fields(
-        self, helpdesk_id: str, page_size: int, page_token: str | None, visible: bool | None
-    ) -> FieldPage:
-        """One page of the helpdesk's custom-field definitions, by position; the token is
-        the last field id of the previous page."""
-        records = self._store.list_customized_fields(helpdesk_id)
-        if visible is not None:
-            records = [r for r in records if decode_definition(r.body).visible == visible]
-        start = 0
-        if page_token:
-            ids = [r.field_id for r in records]
-            if page_token not in ids:
-                raise BadRequest(f"page_token {page_token!r} is not a token this API gave")
-            start = ids.index(page_token) + 1
-        page = records[start : start + page_size]
-        has_more = start + page_size < len(records)
-        token = page[-1].field_id if has_more and page else None
-        return FieldPage([r.body for r in page], has_more, token)
 
     def update_ticket(self, helpdesk_id: str, ticket_id: str, change: UpdateTicketBody) -> bytes:
         """Apply the update in one transaction; return the ticket's new wire JSON."""

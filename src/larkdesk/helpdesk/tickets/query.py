@@ -1,54 +1,28 @@
 """Parse and validate the list API's query string into a `TicketQuery`.
 
 Every problem raises `BadRequest` (400 / 154000) with a message that names the
-parameter and the reason. Decisions where Feishu's document is silent:
-- arrays arrive as repeated keys, `key[]=` or comma-joined values, in any mix;
-- an empty value (`type=`) counts as absent; a repeated scalar takes its first value;
-- unknown parameters are ignored.
+parameter and the reason; how parameters are grouped is in `helpdesk.params`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from ..errors import BadRequest
-from ..store.base import TicketQuery, Window
-from .models import SCORES, SOLVE_VALUES, STATUSES, TICKET_TYPES
+from ...errors import BadRequest
+from ...store.base import TicketQuery, Window
+from ..models import SCORES, SOLVE_VALUES, STATUSES, TICKET_TYPES
+from ..params import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_LIST_ITEMS,
+    MAX_STRING_LENGTH,
+    group_params,
+    parse_int,
+)
 
 MAX_RESULTS = 10_000
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 20
-MAX_LIST_ITEMS = 100
-MAX_STRING_LENGTH = 1024
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_ARRAYS = frozenset({"status_list", "tags"})
-
-
-def _shown(value: str) -> str:
-    return repr(value if len(value) <= 40 else value[:40] + "...")
-
-
-def group_params(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Collect values by key, folding `key[]` into `key` and splitting arrays on commas."""
-    grouped: dict[str, list[str]] = {}
-    for raw_key, value in items:
-        key = raw_key.removesuffix("[]")
-        parts = [part.strip() for part in value.split(",")] if key in _ARRAYS else [value]
-        grouped.setdefault(key, []).extend(part for part in parts if part)
-    return grouped
-
-
-def parse_int(name: str, value: str, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> int:
-    if not _INTEGER.fullmatch(value):
-        raise BadRequest(f"{name} must be an integer, got {_shown(value)}")
-    number = int(value)
-    if not INT64_MIN <= number <= INT64_MAX:
-        raise BadRequest(f"{name} is out of range for a 64-bit integer, got {_shown(value)}")
-    if not minimum <= number <= maximum:
-        raise BadRequest(f"{name} must be between {minimum} and {maximum}, got {number}")
-    return number
 
 
 def _choice(name: str, value: str, allowed: tuple[int, ...]) -> int:

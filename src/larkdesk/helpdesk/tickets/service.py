@@ -1,11 +1,12 @@
-"""Helpdesk rules, between the routes and the store. No HTTP here, no SQL here."""
+"""Listing and storing tickets, between the routes (or sync) and the store. No HTTP here,
+no SQL here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..store.base import Store, TicketPage, TicketQuery
-from .models import Ticket, to_record
+from ...store.base import Store, TicketPage, TicketQuery
+from ..models import Ticket, to_record
 
 
 class HelpdeskService:

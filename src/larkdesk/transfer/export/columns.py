@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ..helpdesk.models import Ticket
+from ...helpdesk.models import Ticket
 
 Kind = Literal["int", "float", "bool", "str", "json"]
 AS_TEXT = frozenset({"comments_id", "comments_user_id"})

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..client import Estimate, FeishuClient, walk
-from ..client.http import ParamValue
-from ..client.walker import By, now_ms
-from ..helpdesk.query import parse_ticket_query
-from ..store.base import Store, TicketQuery, Window
+from ...client import Estimate, FeishuClient, walk
+from ...client.http import ParamValue
+from ...client.walker import By, now_ms
+from ...helpdesk.tickets.query import parse_ticket_query
+from ...store.base import Store, TicketQuery, Window
 from .checkpoint import Checkpoint, load_checkpoint, remove_checkpoint, save_checkpoint
 from .sinks import Format, Sink, make_sink, spool_path
 

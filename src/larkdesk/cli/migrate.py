@@ -1,0 +1,65 @@
+"""`larkdesk migrate`: copy a whole database from SQLite to PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..settings import default_db
+from ..store import StoreUnavailable, is_postgres_url
+from ..transfer.migrate import CopyFailed, CopyReport, copy_database
+from .options import count_bar, emit, say
+
+
+@click.command("migrate")
+@click.option(
+    "--from",
+    "--db",
+    "source",
+    default=default_db,
+    show_default="$LARKDESK_DB or ./larkdesk.db",
+    help="The SQLite database to copy (PATH or sqlite:PATH); --db is the same.",
+)
+@click.option("--to", "target", required=True, help="The postgresql://... database to fill.")
+@click.option(
+    "--chunk",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Tickets per transaction (a rerun resumes after the last one committed).",
+)
+def migrate_command(source: str, target: str, chunk: int) -> None:
+    """Copy a whole database from SQLite to PostgreSQL; resumable; verifies counts."""
+    source_path = source.removeprefix("sqlite:")
+    if is_postgres_url(source_path) or not Path(source_path).is_file():
+        raise click.ClickException(f"--from must name an existing SQLite file, got {source!r}")
+    if not is_postgres_url(target):
+        raise click.ClickException("--to must be a postgresql://... URL")
+    with count_bar() as bar:
+        task = bar.add_task("tickets", total=None)
+        try:
+            report = copy_database(
+                source_path,
+                target,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                chunk_tickets=chunk,
+            )
+        except (CopyFailed, StoreUnavailable) as exc:
+            raise click.ClickException(str(exc)) from None
+    _print_report(report)
+    if not report.verified:
+        raise click.ClickException("the copy did not verify: counts differ (see above)")
+
+
+def _print_report(report: CopyReport) -> None:
+    for table, (ours, theirs) in report.counts.items():
+        say(f"{'ok' if ours == theirs else 'MISMATCH':>8}  {table}: {ours} -> {theirs}")
+    emit(
+        {
+            "verified": report.verified,
+            "tickets_copied": report.tickets_copied,
+            "resumed_after_seq": report.resumed_after_seq,
+            "counts": {table: list(pair) for table, pair in report.counts.items()},
+        }
+    )
