@@ -218,7 +218,7 @@ def test_export_from_a_local_store_has_no_cap_and_resumes(
 
     from .conftest import provision
 
-    identity = provision(store)  # type: ignore[arg-type]
+    identity = provision(store)
     tickets = seed_tickets()
     store.upsert_tickets(to_record(t, identity.helpdesk_id) for t in tickets)
     out = tmp_path / "local.ndjson"

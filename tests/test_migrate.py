@@ -13,6 +13,7 @@ from larkdesk.auth import provision
 from larkdesk.helpdesk.models import Ticket, to_record
 from larkdesk.helpdesk.tickets.bodies import UpdateTicketBody
 from larkdesk.helpdesk.tickets.lifecycle import TicketLifecycle
+from larkdesk.store import PostgresLocation, SqliteLocation
 from larkdesk.store.base import IssuedToken, TicketQuery, Window
 from larkdesk.store.postgres import PostgresStore
 from larkdesk.store.sqlite import SQLiteStore
@@ -103,7 +104,12 @@ def test_an_interrupted_copy_resumes_where_it_stopped(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        copy_database(str(path), target, progress=stop_after_two_chunks, chunk_tickets=200)
+        copy_database(
+            SqliteLocation(str(path)),
+            PostgresLocation(target),
+            progress=stop_after_two_chunks,
+            chunk_tickets=200,
+        )
     partial = PostgresStore(target)
     assert (
         partial.list_tickets(demo.demo_credentials(2).helpdesk_id, TicketQuery()).total == 400

@@ -154,7 +154,7 @@ def test_a_token_only_in_the_database_is_verified_and_put_back_into_redis(
 def shared_demo() -> Iterator[tuple[str, dict[str, str]]]:
     """A PostgreSQL schema holding a small demo, and its credentials."""
     with postgres_schema() as url:
-        out = larkdesk("demo", "--tickets", "300", "--seed", "4", db=url)  # type: ignore[arg-type]
+        out = larkdesk("demo", "--tickets", "300", "--seed", "4", db=url)
         yield url, json.loads(out.stdout)
 
 
@@ -199,7 +199,7 @@ def most_admitted_within_one_second(timed: list[Timed]) -> int:
 
 
 def _serve(db: str, log_dir: Path, *extra: str) -> LiveServer:
-    return start_server(db, *extra, log_dir=log_dir)  # type: ignore[arg-type]
+    return start_server(db, *extra, log_dir=log_dir)
 
 
 def _burst_over_both_workers(server: LiveServer, headers: dict[str, str]) -> list[Timed]:
@@ -337,7 +337,7 @@ def test_settings_reach_the_workers_through_the_environment(
 
 def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path: Path) -> None:
     url = f"postgresql://larkdesk:hunter2@127.0.0.1:{free_port()}/nowhere"
-    result = larkdesk("app", "create", "--name", "x", db=url, check=False)  # type: ignore[arg-type]
+    result = larkdesk("app", "create", "--name", "x", db=url, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot open" in result.stderr and "hunter2" not in result.stderr
 

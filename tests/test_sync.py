@@ -110,7 +110,7 @@ def test_the_mirror_answers_the_same_list_api_with_the_same_credentials(
         expected = source.get(
             LIST_PATH, params=query, headers=auth_headers(source, seeded.identity)
         )
-    with make_client(store) as mirror:  # type: ignore[arg-type]
+    with make_client(store) as mirror:
         answer = mirror.get(LIST_PATH, params=query, headers=auth_headers(mirror, seeded.identity))
     assert answer.status_code == 200 and expected.status_code == 200
     assert answer.json() == expected.json() and answer.json()["data"]["total"] > 150
@@ -129,7 +129,7 @@ def test_the_mirror_has_the_remote_custom_fields_and_updates_can_set_them(
     assert report.fields == 1
     with httpx.Client(base_url=seeded.server.base_url) as source:
         expected = source.get(FIELDS_PATH, headers=auth_headers(source, seeded.identity)).json()
-    with make_client(store) as mirror:  # type: ignore[arg-type]
+    with make_client(store) as mirror:
         headers = auth_headers(mirror, seeded.identity)
         assert mirror.get(FIELDS_PATH, headers=headers).json() == expected
         field_id = expected["data"]["items"][0]["ticket_customized_field_id"]

@@ -14,8 +14,6 @@ import click
 from ..client import ClientError
 from ..client.http import ParamValue
 from ..errors import FeishuError
-from ..store import is_postgres_url
-from ..store.postgres import redact
 from ..transfer.export.runner import (
     ExportFailed,
     ExportJob,
@@ -25,7 +23,7 @@ from ..transfer.export.runner import (
     store_query,
 )
 from ..transfer.export.sinks import FORMATS, Format
-from .options import cli_store, rate_bar
+from .options import cli_store, location_of, rate_bar
 from .remote import client_for, parse_time, remote_from, remote_options
 
 FILTERS: tuple[tuple[str, str, Any, bool, str], ...] = (
@@ -92,7 +90,9 @@ def filters_from(kwargs: dict[str, Any]) -> dict[str, ParamValue]:
 )
 @_filter_options
 @remote_options("--base-url")
-@click.option("--db", help="Read this local store (PATH or postgresql://...) instead of an API.")
+@click.option(
+    "--db", help="Read this local store (PATH, sqlite:PATH or postgresql://...), not an API."
+)
 @click.option("--helpdesk", "local_helpdesk", help="With --db: the helpdesk to export.")
 def export_command(**kwargs: Any) -> None:
     """Export every matching ticket (no 10,000 cap) to NDJSON, CSV or Parquet; resumable."""
@@ -116,9 +116,10 @@ def export_command(**kwargs: Any) -> None:
             helpdesk = kwargs["local_helpdesk"] or kwargs["helpdesk_id"]
             if not helpdesk:
                 raise click.UsageError("--db needs --helpdesk ID")
-            job = ExportJob(source=_redacted(kwargs["db"]), helpdesk_id=helpdesk, **job_fields)
+            location = location_of(kwargs["db"])
+            job = ExportJob(source=str(location), helpdesk_id=helpdesk, **job_fields)
             store_query(job)  # bad filters: the list API's message, before anything is written
-            with cli_store(kwargs["db"]) as store:
+            with cli_store(location) as store:
                 result = export_from_store(store, job, progress, kwargs["restart"])
         else:
             remote = remote_from(kwargs)
@@ -132,10 +133,6 @@ def export_command(**kwargs: Any) -> None:
             {"exported": result.rows, "out": str(out), "format": job.fmt, "resumed": result.resumed}
         )
     )
-
-
-def _redacted(db: str) -> str:
-    return redact(db) if is_postgres_url(db) else db
 
 
 @contextmanager

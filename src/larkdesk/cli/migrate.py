@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from ..settings import default_db
-from ..store import StoreUnavailable, is_postgres_url
+from ..store import PostgresLocation, SqliteLocation, StoreUnavailable
 from ..transfer.migrate import CopyFailed, CopyReport, copy_database
-from .options import count_bar, emit, say
+from .options import count_bar, emit, location_of, say
 
 
 @click.command("migrate")
@@ -31,17 +31,17 @@ from .options import count_bar, emit, say
 )
 def migrate_command(source: str, target: str, chunk: int) -> None:
     """Copy a whole database from SQLite to PostgreSQL; resumable; verifies counts."""
-    source_path = source.removeprefix("sqlite:")
-    if is_postgres_url(source_path) or not Path(source_path).is_file():
+    origin, destination = location_of(source, "--from"), location_of(target, "--to")
+    if not isinstance(origin, SqliteLocation) or not Path(origin.path).is_file():
         raise click.ClickException(f"--from must name an existing SQLite file, got {source!r}")
-    if not is_postgres_url(target):
+    if not isinstance(destination, PostgresLocation):
         raise click.ClickException("--to must be a postgresql://... URL")
     with count_bar() as bar:
         task = bar.add_task("tickets", total=None)
         try:
             report = copy_database(
-                source_path,
-                target,
+                origin,
+                destination,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
                 chunk_tickets=chunk,
             )

@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ..settings import default_db
-from ..store import StoreUnavailable, open_store
+from ..store import InvalidLocation, Location, StoreUnavailable, open_store, parse_location
 from ..store.base import Store
 
 db_option = click.option(
@@ -36,11 +36,19 @@ db_option = click.option(
 )
 
 
-@contextmanager
-def cli_store(db: str) -> Iterator[Store]:
-    """Open `db` for a command; an unreachable database is one clean error line."""
+def location_of(text: str, flag: str = "--db") -> Location:
+    """The database `text` names; anything else is one clean error line."""
     try:
-        store = open_store(db)
+        return parse_location(text)
+    except InvalidLocation as exc:
+        raise click.ClickException(f"{flag}: {exc}") from None
+
+
+@contextmanager
+def cli_store(db: str | Location) -> Iterator[Store]:
+    """Open `db` for a command; a bad or unreachable database is one clean error line."""
+    try:
+        store = open_store(location_of(db) if isinstance(db, str) else db)
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     try:

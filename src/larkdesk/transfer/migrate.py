@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..store import open_store
+from ..store import PostgresLocation, SqliteLocation, open_store
 from ..store.copy import DERIVED_TABLES, PostgresTarget, SQLiteSource, Table
 
 CHUNK_TICKETS = 2000
@@ -42,31 +42,37 @@ Progress = Callable[[int, int], None]  # (tickets done, tickets in the source)
 
 
 def copy_database(
-    source_path: str,
-    target_url: str,
+    source: SqliteLocation,
+    target: PostgresLocation,
     progress: Progress | None = None,
     chunk_tickets: int = CHUNK_TICKETS,
 ) -> CopyReport:
-    """Copy the SQLite database at `source_path` into the PostgreSQL one at `target_url`."""
-    for location in (source_path, target_url):
+    """Copy the SQLite database at `source` into the PostgreSQL one at `target`."""
+    for location in (source, target):
         open_store(location).close()  # create or upgrade both schemas first
-    source, target = SQLiteSource(source_path), PostgresTarget(target_url)
+    reader, writer = SQLiteSource(source.path), PostgresTarget(target.url)
     try:
-        tables = _tables_to_copy(source, target)
-        _refuse_foreign_target(source, target)
-        report = CopyReport(resumed_after_seq=target.max_ticket_seq())
-        # Tables made before `tickets` go first (tickets may not refer to them, but they
-        # may refer to each other); later ones (lifecycle tables) may refer to tickets.
-        position = next(i for i, t in enumerate(tables) if t.name == "tickets")
-        _merge_tables(source, target, tables[:position])
-        _copy_tickets(source, target, tables, report, progress, chunk_tickets)
-        _merge_tables(source, target, tables[position:])
-        target.finish()
-        _verify(source, target, tables, report)
-        return report
+        return _copy(reader, writer, progress, chunk_tickets)
     finally:
-        source.close()
-        target.close()
+        reader.close()
+        writer.close()
+
+
+def _copy(
+    source: SQLiteSource, target: PostgresTarget, progress: Progress | None, chunk_tickets: int
+) -> CopyReport:
+    tables = _tables_to_copy(source, target)
+    _refuse_foreign_target(source, target)
+    report = CopyReport(resumed_after_seq=target.max_ticket_seq())
+    # Tables made before `tickets` go first (tickets may not refer to them, but they
+    # may refer to each other); later ones (lifecycle tables) may refer to tickets.
+    position = next(i for i, t in enumerate(tables) if t.name == "tickets")
+    _merge_tables(source, target, tables[:position])
+    _copy_tickets(source, target, tables, report, progress, chunk_tickets)
+    _merge_tables(source, target, tables[position:])
+    target.finish()
+    _verify(source, target, tables, report)
+    return report
 
 
 def _tables_to_copy(source: SQLiteSource, target: PostgresTarget) -> list[Table]:
