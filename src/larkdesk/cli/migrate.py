@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..settings import default_db
+from ..settings import default_db, shown_default
 from ..store import PostgresLocation, SqliteLocation, StoreUnavailable
 from ..transfer.migrate import CopyFailed, CopyReport, copy_database
 from .options import count_bar, emit, location_of, say
@@ -18,7 +18,7 @@ from .options import count_bar, emit, location_of, say
     "--db",
     "source",
     default=default_db,
-    show_default="$LARKDESK_DB or ./larkdesk.db",
+    show_default=shown_default("LARKDESK_DB"),
     help="The SQLite database to copy (PATH or sqlite:PATH); --db is the same.",
 )
 @click.option("--to", "target", required=True, help="The postgresql://... database to fill.")

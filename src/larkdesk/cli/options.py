@@ -24,14 +24,14 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..settings import default_db
+from ..settings import default_db, shown_default
 from ..store import InvalidLocation, Location, StoreUnavailable, open_store, parse_location
 from ..store.base import Store
 
 db_option = click.option(
     "--db",
     default=default_db,
-    show_default="$LARKDESK_DB or ./larkdesk.db",
+    show_default=shown_default("LARKDESK_DB"),
     help="SQLite file path (sqlite:PATH also accepted), or a postgresql://... URL.",
 )
 

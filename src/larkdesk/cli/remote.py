@@ -11,8 +11,21 @@ from typing import Any
 
 import click
 
-from ..client import FeishuClient
-from ..transfer.remote import CONFIG_ENV, ENV, Remote, RemoteConfigError, resolve_remote
+from ..client import FEISHU, FeishuClient
+from ..settings import CONFIG_VARIABLE, REMOTE_VARIABLES, from_environment, shown_default
+from ..transfer.remote import Remote, RemoteConfigError, resolve_remote
+
+
+def _from_environment(
+    flag: str, key: str, text: str, fallback: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option of the remote's settings, defaulting to its `LARKDESK_*` variable (read
+    through `settings`, when the command runs); a secret's value is never shown."""
+    name = REMOTE_VARIABLES[key]
+    shown = shown_default(name) + (f", else {fallback}" if fallback else "")
+    return click.option(
+        flag, key, default=from_environment(name), show_default=shown, help=text + "."
+    )
 
 
 def remote_options(url_flag: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -21,34 +34,16 @@ def remote_options(url_flag: str) -> Callable[[Callable[..., Any]], Callable[...
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         secret = "; prefer the variable or --config (a flag shows in `ps`)"
         options = [
-            click.option(
-                url_flag,
-                "base_url",
-                envvar=ENV["base_url"],
-                show_envvar=True,
-                help="The API's base URL [default: https://open.feishu.cn].",
-            ),
-            click.option("--app-id", envvar=ENV["app_id"], show_envvar=True, help="App id."),
-            click.option(
-                "--app-secret",
-                envvar=ENV["app_secret"],
-                show_envvar=True,
-                help="App secret" + secret,
-            ),
-            click.option(
-                "--helpdesk-id", envvar=ENV["helpdesk_id"], show_envvar=True, help="Helpdesk id."
-            ),
-            click.option(
-                "--helpdesk-token",
-                envvar=ENV["helpdesk_token"],
-                show_envvar=True,
-                help="Helpdesk token" + secret,
-            ),
+            _from_environment(url_flag, "base_url", "The API's base URL", FEISHU),
+            _from_environment("--app-id", "app_id", "App id"),
+            _from_environment("--app-secret", "app_secret", "App secret" + secret),
+            _from_environment("--helpdesk-id", "helpdesk_id", "Helpdesk id"),
+            _from_environment("--helpdesk-token", "helpdesk_token", "Helpdesk token" + secret),
             click.option(
                 "--config",
                 type=click.Path(dir_okay=False, path_type=Path),
-                envvar=CONFIG_ENV,
-                show_envvar=True,
+                default=from_environment(CONFIG_VARIABLE),
+                show_default=shown_default(CONFIG_VARIABLE),
                 help="TOML file with base_url, app_id, app_secret, helpdesk_id,"
                 " helpdesk_token (for what no flag or variable gives).",
             ),

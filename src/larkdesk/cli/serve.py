@@ -11,7 +11,7 @@ import click
 from .. import demo
 from ..auth.credentials import encode_helpdesk_header
 from ..server.run import run_server, run_workers
-from ..settings import Settings
+from ..settings import Settings, from_environment, shown_default
 from ..store.base import Store
 from .options import cli_store, db_option, say
 
@@ -36,8 +36,8 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
 @click.option(
     "--rate-limit",
     type=click.Choice(["feishu", "off"]),
-    default="feishu",
-    show_default=True,
+    default=from_environment("LARKDESK_RATE_LIMIT"),
+    show_default=shown_default("LARKDESK_RATE_LIMIT"),
     help="feishu: 50/s and 1000/min per app, as Feishu; off: no limit (load tests).",
 )
 @click.option(
@@ -45,8 +45,8 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
 )
 @click.option(
     "--log-level",
-    default="info",
-    show_default=True,
+    default=from_environment("LARKDESK_LOG_LEVEL"),
+    show_default=shown_default("LARKDESK_LOG_LEVEL"),
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 @click.option(
@@ -58,8 +58,8 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
 @click.option(
     "--redis",
     "redis_url",
-    default=lambda: os.environ.get("LARKDESK_REDIS") or None,
-    show_default="$LARKDESK_REDIS",
+    default=from_environment("LARKDESK_REDIS"),
+    show_default=shown_default("LARKDESK_REDIS"),
     help="redis://... URL: rate limits and issued tokens shared by every worker using it.",
 )
 def serve(

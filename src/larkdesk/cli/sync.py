@@ -16,7 +16,7 @@ from ..client import (
     InvalidRequest,
     PermissionDenied,
 )
-from ..settings import default_db
+from ..settings import default_db, shown_default
 from ..store.base import Store
 from ..transfer.remote import Remote
 from ..transfer.sync import SyncFailed, SyncReport, sync_once
@@ -29,7 +29,7 @@ from .remote import client_for, parse_duration, remote_from, remote_options
 @click.option(
     "--db",
     default=default_db,
-    show_default="$LARKDESK_DB or ./larkdesk.db",
+    show_default=shown_default("LARKDESK_DB"),
     help="The local store to mirror into (PATH or postgresql://...).",
 )
 @click.option("--every", help="Run again after this long (30s, 5m, 1h) until Ctrl-C.")

@@ -14,15 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..client import FEISHU
-
-ENV = {
-    "base_url": "LARKDESK_BASE_URL",
-    "app_id": "LARKDESK_APP_ID",
-    "app_secret": "LARKDESK_APP_SECRET",
-    "helpdesk_id": "LARKDESK_HELPDESK_ID",
-    "helpdesk_token": "LARKDESK_HELPDESK_TOKEN",
-}
-CONFIG_ENV = "LARKDESK_CONFIG"
+from ..settings import REMOTE_VARIABLES
 
 
 class RemoteConfigError(Exception):
@@ -46,7 +38,7 @@ def resolve_remote(
     from_file = _read_config(config, warn) if config is not None else {}
     values: dict[str, str] = {}
     missing = []
-    for name, env in ENV.items():
+    for name, env in REMOTE_VARIABLES.items():
         value = flags.get(name) or from_file.get(name)
         if not value and name == "base_url":
             value = FEISHU
@@ -68,7 +60,7 @@ def _read_config(path: Path, warn: list[str] | None) -> dict[str, str]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RemoteConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - set(ENV))
+    unknown = sorted(set(data) - set(REMOTE_VARIABLES))
     if unknown:
         raise RemoteConfigError(f"config file {path}: unknown keys {', '.join(unknown)}")
     wrong = sorted(k for k, v in data.items() if not isinstance(v, str))
