@@ -21,6 +21,7 @@ LONG_MODULES = {
 DEFERRED_IMPORTS = {
     ("larkdesk.store", "larkdesk.store.postgres"): "psycopg loads only for a PostgreSQL URL",
     ("larkdesk.store", "larkdesk.store.sqlite"): "sqlite3 loads only for a SQLite path",
+    ("larkdesk.cli.migrate", "larkdesk.transfer.migrate"): "psycopg loads only for migrate",
 }
 
 

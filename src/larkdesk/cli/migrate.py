@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..settings import default_db, shown_default
 from ..store import PostgresLocation, SqliteLocation, StoreUnavailable
-from ..transfer.migrate import CopyFailed, CopyReport, copy_database
 from .options import count_bar, emit, location_of, say
+
+if TYPE_CHECKING:
+    from ..transfer.migrate import CopyReport
 
 
 @click.command("migrate")
@@ -36,6 +39,9 @@ def migrate_command(source: str, target: str, chunk: int) -> None:
         raise click.ClickException(f"--from must name an existing SQLite file, got {source!r}")
     if not isinstance(destination, PostgresLocation):
         raise click.ClickException("--to must be a postgresql://... URL")
+    # Deferred: the copy needs psycopg, which no other command should pay for at start-up.
+    from ..transfer.migrate import CopyFailed, copy_database
+
     with count_bar() as bar:
         task = bar.add_task("tickets", total=None)
         try:

@@ -7,7 +7,6 @@ import gc
 import os
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 
 from ..settings import Settings
@@ -53,6 +52,8 @@ def create_worker_app() -> Starlette:
 
 def run_server(settings: Settings, store: Store) -> None:
     """Serve in this process, on `store` (already open and migrated)."""
+    import uvicorn  # only for serving, not at every command's start
+
     uvicorn.run(
         frozen(create_app(settings, store)),
         host=settings.host,
@@ -66,6 +67,8 @@ def run_server(settings: Settings, store: Store) -> None:
 def run_workers(settings: Settings, workers: int) -> None:
     """Serve from `workers` processes sharing the port; each rebuilds its settings from the
     environment this process hands down."""
+    import uvicorn  # only for serving, not at every command's start
+
     os.environ.update(settings.to_env())
     uvicorn.run(
         f"{__name__}:create_worker_app",
