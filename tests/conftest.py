@@ -34,7 +34,7 @@ def _git_status() -> str | None:
     """`git status --porcelain` of the checkout holding the tests; None outside git."""
     try:
         done = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=all"],
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"],
             cwd=ROOT,
             check=False,
             capture_output=True,
@@ -60,6 +60,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _check_tree_unchanged(session: pytest.Session) -> None:
     before = session.config.stash.get(_TREE_AT_START, None)
     after = _git_status() if before is not None else None
+    if after is not None and after != before:
+        time.sleep(1)  # a git command of someone else's may have been mid-way: look again
+        after = _git_status()
     if before is None or after is None or before == after:
         return
     old, new = set(before.splitlines()), set(after.splitlines())
