@@ -13,8 +13,9 @@ from urllib.parse import parse_qsl
 
 import anyio.to_thread
 
-from larkdesk.store.base import TicketQuery, Window
-from larkdesk.store.sqlite import SQLiteStore
+from larkdesk.settings import default_db
+from larkdesk.store import open_store
+from larkdesk.store.base import Store, TicketQuery, Window
 
 
 def _query(raw: str) -> TicketQuery:
@@ -45,14 +46,14 @@ def _query(raw: str) -> TicketQuery:
     )
 
 
-def _page(store: SQLiteStore, helpdesk_id: str, query: TicketQuery) -> bytes:
+def _page(store: Store, helpdesk_id: str, query: TicketQuery) -> bytes:
     page = store.list_tickets(helpdesk_id, query)
     head = b'{"code":0,"msg":"success","data":{"total":%d,"tickets":[' % page.total
     return head + b",".join(page.tickets) + b"]}}"
 
 
 def create() -> Any:
-    store = SQLiteStore(os.environ["LARKDESK_DB"])
+    store = open_store(default_db())
     helpdesk_id = os.environ["FLOOR_HELPDESK_ID"]
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

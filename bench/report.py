@@ -39,7 +39,7 @@ class Run:
 
 def default_workers() -> int:
     """What `larkdesk serve --rate-limit off` runs without --workers on this machine."""
-    from larkdesk.cli import default_workers as serve_default
+    from larkdesk.cli.serve import default_workers as serve_default
     from larkdesk.settings import Settings
 
     return serve_default(Settings(db="", rate_limit="off"))

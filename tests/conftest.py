@@ -16,20 +16,65 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from larkdesk import admin
-from larkdesk.app import create_app
+from larkdesk.auth import provision as accounts
 from larkdesk.auth.credentials import encode_helpdesk_header
+from larkdesk.server.app import create_app
 from larkdesk.settings import Settings
 from larkdesk.store.base import Store
-from larkdesk.store.sqlite import SQLiteStore
 
 from .backends import BACKEND_NAMES, db_location, open_backend
 
+ROOT = Path(__file__).resolve().parents[1]
+_TREE_AT_START = pytest.StashKey[str | None]()
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 LIST_PATH = "/open-apis/helpdesk/v1/tickets"
 
 
+def _git_status() -> str | None:
+    """`git status --porcelain` of the checkout holding the tests; None outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the working tree, so the run can prove it left it as it found it."""
+    session.config.stash[_TREE_AT_START] = _git_status()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if it changed the working tree; close lark-oapi's event loop."""
+    _check_tree_unchanged(session)
+    _close_lark_oapi_loop()
+
+
+def _check_tree_unchanged(session: pytest.Session) -> None:
+    before = session.config.stash.get(_TREE_AT_START, None)
+    after = _git_status() if before is not None else None
+    if after is not None and after != before:
+        time.sleep(1)  # a git command of someone else's may have been mid-way: look again
+        after = _git_status()
+    if before is None or after is None or before == after:
+        return
+    old, new = set(before.splitlines()), set(after.splitlines())
+    lines = [f"+ {line}" for line in sorted(new - old)] + [
+        f"- {line}" for line in sorted(old - new)
+    ]
+    sys.stderr.write("\nThe test run changed the working tree (git status):\n")
+    sys.stderr.write("\n".join(lines) + "\n")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _close_lark_oapi_loop() -> None:
     """Close the event loop lark-oapi creates when it is imported (`lark_oapi/ws/client.py`
     and its token cache) and never closes, which otherwise ends every run with
     "ResourceWarning: unclosed event loop" at interpreter exit."""
@@ -39,6 +84,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for task in asyncio.all_tasks(loop):
             task.cancel()
         loop.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_in_a_temporary_directory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Session and module fixtures (and what they start) run in a temporary directory, so
+    nothing they write by a relative path lands in the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("cwd"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_in_its_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own temporary directory."""
+    monkeypatch.chdir(tmp_path)
 
 
 @dataclass(frozen=True)
@@ -57,13 +119,13 @@ class Identity:
 
 
 def provision(
-    store: SQLiteStore,
+    store: Store,
     name: str = "test",
     scopes: tuple[str, ...] = ("helpdesk:all",),
     tenant_key: str | None = None,
 ) -> Identity:
-    app = admin.create_app(store, name, tenant_key=tenant_key, scopes=scopes)
-    desk = admin.create_helpdesk(store, app.app_id, f"{name} desk")
+    app = accounts.create_app(store, name, tenant_key=tenant_key, scopes=scopes)
+    desk = accounts.create_helpdesk(store, app.app_id, f"{name} desk")
     return Identity(
         app.app_id, app.app_secret, app.tenant_key, desk.helpdesk_id, desk.helpdesk_token
     )
@@ -93,11 +155,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def identity(store: SQLiteStore) -> Identity:
+def identity(store: Store) -> Identity:
     return provision(store)
 
 
-def make_client(store: SQLiteStore, rate_limit: str = "off") -> TestClient:
+def make_client(store: Store, rate_limit: str = "off") -> TestClient:
     settings = Settings(
         db=db_location(store), rate_limit="off" if rate_limit == "off" else "feishu"
     )
@@ -105,7 +167,7 @@ def make_client(store: SQLiteStore, rate_limit: str = "off") -> TestClient:
 
 
 @pytest.fixture
-def client(store: SQLiteStore) -> Iterator[TestClient]:
+def client(store: Store) -> Iterator[TestClient]:
     """The app in-process, rate limit off (tests of the limiter ask for it explicitly)."""
     with make_client(store) as test_client:
         yield test_client
@@ -121,9 +183,10 @@ def free_port() -> int:
 
 
 def larkdesk(
-    *args: str, db: Path, check: bool = True, timeout: float = 120
+    *args: str, db: str | Path, check: bool = True, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `larkdesk` command line."""
+    """Run the real `larkdesk` command line on `db` (a SQLite path or a database URL), in
+    the current (temporary) directory."""
     return subprocess.run(
         [sys.executable, "-m", "larkdesk", *args, "--db", str(db)],
         capture_output=True,
@@ -131,22 +194,24 @@ def larkdesk(
         check=check,
         timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        cwd=Path.cwd(),
     )
 
 
 @dataclass
 class LiveServer:
     base_url: str
-    db: Path
+    db: str
     process: subprocess.Popen[str]
     log: Path | None = None
 
 
-def start_server(db: Path, *extra: str, log_dir: Path | None = None) -> LiveServer:
-    """`larkdesk serve` on a free port; its output goes to a file in `log_dir` (default:
-    beside the SQLite file; give one for a postgresql:// URL)."""
+def start_server(db: str | Path, *extra: str, log_dir: Path | None = None) -> LiveServer:
+    """`larkdesk serve` on `db` (a SQLite path or a database URL) on a free port, in
+    `log_dir` (default: the current, temporary, directory), where its output goes too."""
     port = free_port()
-    log_path = (log_dir or db.parent) / f"serve-{port}.log"  # a file: a full pipe would block
+    where = log_dir or Path.cwd()
+    log_path = where / f"serve-{port}.log"  # a file: a full pipe would block
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -163,6 +228,7 @@ def start_server(db: Path, *extra: str, log_dir: Path | None = None) -> LiveServ
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
+            cwd=where,
         )
     base_url = f"http://127.0.0.1:{port}"
     # The supervisor binds the socket before its workers start: the first to be ready
@@ -178,7 +244,7 @@ def start_server(db: Path, *extra: str, log_dir: Path | None = None) -> LiveServ
             time.sleep(0.1)
             continue
         if _workers_started(log_path) >= workers:
-            return LiveServer(base_url, db, process, log_path)
+            return LiveServer(base_url, str(db), process, log_path)
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("larkdesk serve did not start within 30 s")

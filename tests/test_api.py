@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from larkdesk.auth.credentials import encode_helpdesk_header, hash_secret
 from larkdesk.helpdesk.models import Comments, Ticket, TicketTag, TicketUser
-from larkdesk.helpdesk.service import HelpdeskService
+from larkdesk.helpdesk.tickets.service import HelpdeskService
 from larkdesk.store.base import IssuedToken
 from larkdesk.store.sqlite import SQLiteStore
 

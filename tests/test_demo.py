@@ -6,11 +6,11 @@ import msgspec
 import pytest
 
 from larkdesk import demo
-from larkdesk.helpdesk.models import STATUSES, derive, validate
+from larkdesk.helpdesk.models import STATUSES, Ticket, derive, validate
 from larkdesk.store.sqlite import SQLiteStore
 
 
-def tickets(seed: int, count: int = 2000) -> list[demo.Ticket]:
+def tickets(seed: int, count: int = 2000) -> list[Ticket]:
     creds = demo.demo_credentials(seed)
     world = demo.demo_world(seed, creds.tenant_key)
     return list(demo.generate_tickets(seed, creds.helpdesk_id, world, count))
@@ -87,7 +87,7 @@ def test_seed_demo_is_idempotent(tmp_path: object) -> None:
 def test_a_big_demo_generated_in_a_second_process_is_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from larkdesk import demo_records
+    from larkdesk.demo import records as demo_records
     from larkdesk.helpdesk.models import to_record
 
     creds = demo.demo_credentials(2)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from larkdesk.cli import main
+from larkdesk.cli.main import main
 from larkdesk.errors import WIRE_ERRORS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def test_every_error_code_is_documented(error: type) -> None:
 def _api_paths() -> list[str]:
     from starlette.routing import Route
 
-    from larkdesk.app import create_app
+    from larkdesk.server.app import create_app
     from larkdesk.settings import Settings
 
     app = create_app(Settings(db=":memory:", rate_limit="off"))
@@ -80,9 +80,91 @@ def test_every_client_error_is_in_its_docstring_tree_and_the_api_docs(name: str)
 
 
 def test_every_export_and_sync_setting_is_documented() -> None:
-    from larkdesk.remote import CONFIG_ENV, ENV
+    from larkdesk.settings import CONFIG_VARIABLE, REMOTE_VARIABLES
 
-    for key, variable in ENV.items():
+    for key, variable in REMOTE_VARIABLES.items():
         assert f"`{variable}`" in API_DOCS and f"`${variable}`" in README, variable
         assert f"{key} = " in API_DOCS, f"{key} is not in the config file example"
-    assert f"`{CONFIG_ENV}`" in API_DOCS
+    assert f"`{CONFIG_VARIABLE}`" in API_DOCS
+
+
+# -- settings: every LARKDESK_* variable read in one place, and documented ------------
+
+SOURCE = ROOT / "src" / "larkdesk"
+VARIABLE = re.compile(r"\bLARKDESK_[A-Z0-9_]+\b")
+ENVIRONMENT_READ = re.compile(r"os\.environ\.get|os\.environ\[|os\.getenv|getenv\(")
+TEST_ONLY = {
+    "LARKDESK_TEST_POSTGRES": ("tests/backends.py", "scripts/services"),
+    "LARKDESK_TEST_REDIS": ("tests/backends.py", "scripts/services"),
+    "LARKDESK_SERVICES_DIR": ("scripts/services",),
+    "LARKDESK_BENCH_DIR": ("bench/run.py", "bench/export.py"),
+}
+
+
+def _declared() -> dict[str, object]:
+    from larkdesk.settings import BY_NAME
+
+    return dict(BY_NAME)
+
+
+def _settings_rows() -> dict[str, str]:
+    """README's Settings section: variable -> its table row."""
+    section = README.split("## Settings\n", 1)[1].split("\n## ", 1)[0]
+    return {
+        found[1]: line
+        for line in section.splitlines()
+        if (found := re.match(r"\| `(LARKDESK_[A-Z0-9_]+)` \|", line))
+    }
+
+
+def _variables_in_source() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in SOURCE.rglob("*.py"):
+        for name in VARIABLE.findall(path.read_text("utf-8")):
+            found.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_only_settings_reads_the_environment() -> None:
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in SOURCE.rglob("*.py")
+        if ENVIRONMENT_READ.search(path.read_text("utf-8"))
+    ]
+    assert readers == ["src/larkdesk/settings.py"]
+
+
+@pytest.mark.parametrize("name", sorted(_variables_in_source()))
+def test_every_variable_named_in_the_code_is_a_declared_setting(name: str) -> None:
+    assert name in _declared(), f"{name} ({_variables_in_source()[name]}) is not in settings"
+
+
+@pytest.mark.parametrize("name", sorted(_declared()))
+def test_every_setting_is_in_the_readme_with_meaning_and_default(name: str) -> None:
+    from larkdesk.settings import BY_NAME
+
+    row = _settings_rows().get(name)
+    assert row is not None, f"{name} is not in README.md's Settings section"
+    default = BY_NAME[name].default
+    assert (f"`{default}`" if default else "unset") in row.split("|")[-2], row
+
+
+@pytest.mark.parametrize("name", sorted(set(VARIABLE.findall(README + API_DOCS))))
+def test_every_documented_variable_exists(name: str) -> None:
+    if name in TEST_ONLY:
+        assert name in _settings_rows(), f"{name} is not in README.md's testing table"
+        assert all(name in (ROOT / where).read_text("utf-8") for where in TEST_ONLY[name])
+        return
+    assert name in _declared(), f"{name} is documented but larkdesk has no such setting"
+
+
+def test_a_secret_never_shows_in_a_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    from larkdesk import settings
+
+    monkeypatch.setenv("LARKDESK_APP_SECRET", "hunter2")
+    secret = settings.read_secret("LARKDESK_APP_SECRET")
+    assert secret is not None and str(secret) == "hunter2" and "hunter2" not in repr(secret)
+    with pytest.raises(KeyError):
+        settings.read("LARKDESK_APP_SECRET")  # a secret is read as one
+    with pytest.raises(KeyError):
+        settings.read("LARKDESK_NO_SUCH_THING")

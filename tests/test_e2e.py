@@ -27,7 +27,7 @@ def demo_db(
         yield db, json.loads(out.stdout)
         return
     with postgres_schema() as url:  # another seed, another app_id: lark-oapi caches tokens
-        out = larkdesk("demo", "--tickets", "1500", "--seed", "4", db=url)  # type: ignore[arg-type]
+        out = larkdesk("demo", "--tickets", "1500", "--seed", "4", db=url)
         yield url, json.loads(out.stdout)  # type: ignore[misc]
 
 

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from larkdesk.export.checkpoint import checkpoint_path, load_checkpoint
-from larkdesk.export.columns import COLUMNS
-from larkdesk.export.runner import (
+from larkdesk.helpdesk.models import to_record
+from larkdesk.store.base import Store
+from larkdesk.transfer.export.checkpoint import checkpoint_path, load_checkpoint
+from larkdesk.transfer.export.columns import COLUMNS
+from larkdesk.transfer.export.runner import (
     ExportFailed,
     ExportJob,
     Progress,
     export_from_api,
     export_from_store,
 )
-from larkdesk.helpdesk.models import to_record
-from larkdesk.store.base import Store
 
 from .backends import db_location
 from .seeded import BUSY_DAY, DAY, Seeded, Writer, seed_tickets, seeded_server
@@ -214,11 +214,11 @@ def test_another_export_on_the_same_file_is_refused_until_restart(
 def test_export_from_a_local_store_has_no_cap_and_resumes(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from larkdesk.export import runner
+    from larkdesk.transfer.export import runner
 
     from .conftest import provision
 
-    identity = provision(store)  # type: ignore[arg-type]
+    identity = provision(store)
     tickets = seed_tickets()
     store.upsert_tickets(to_record(t, identity.helpdesk_id) for t in tickets)
     out = tmp_path / "local.ndjson"
@@ -280,7 +280,7 @@ def test_missing_credentials_are_named(tmp_path: Path) -> None:
 
 
 def test_flat_columns_keep_long_ids_as_text_and_read_listed_comments() -> None:
-    from larkdesk.export.columns import flatten
+    from larkdesk.transfer.export.columns import flatten
 
     names = [c.name for c in COLUMNS]
     big = 7_265_123_456_789_012_345  # beyond 2^53: a spreadsheet would round it

@@ -12,8 +12,8 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
-from larkdesk.helpdesk.definitions import FieldBody, FieldDefinitions
-from larkdesk.helpdesk.fields import TicketCustomizedField, encode_definition
+from larkdesk.helpdesk.fields.bodies import FieldBody, TicketCustomizedField, encode_definition
+from larkdesk.helpdesk.fields.service import FieldDefinitions
 from larkdesk.store.base import CustomizedFieldRecord, Store
 
 from .backends import BACKEND_NAMES, postgres_schema
@@ -41,14 +41,14 @@ def server(
     logs = tmp_path_factory.mktemp("fields")
     if request.param == "sqlite":
         db = str(logs / "larkdesk.db")
-        out = larkdesk("demo", "--tickets", "30", "--seed", "11", db=db)  # type: ignore[arg-type]
-        live = start_server(db, "--rate-limit", "off", log_dir=logs)  # type: ignore[arg-type]
+        out = larkdesk("demo", "--tickets", "30", "--seed", "11", db=db)
+        live = start_server(db, "--rate-limit", "off", log_dir=logs)
         yield live, json.loads(out.stdout)
         stop_server(live)
         return
     with postgres_schema() as url:
-        out = larkdesk("demo", "--tickets", "30", "--seed", "12", db=url)  # type: ignore[arg-type]
-        live = start_server(url, "--rate-limit", "off", log_dir=logs)  # type: ignore[arg-type]
+        out = larkdesk("demo", "--tickets", "30", "--seed", "12", db=url)
+        live = start_server(url, "--rate-limit", "off", log_dir=logs)
         yield live, json.loads(out.stdout)
         stop_server(live)
 
@@ -405,8 +405,8 @@ def test_fields_through_lark_oapi(api: httpx.Client, creds_of: dict[str, str]) -
 
 
 def test_each_field_api_has_its_own_rate_limit(store: Store) -> None:
-    identity = provision(store)  # type: ignore[arg-type]
-    with make_client(store, rate_limit="feishu") as client:  # type: ignore[arg-type]
+    identity = provision(store)
+    with make_client(store, rate_limit="feishu") as client:
         headers = auth_headers(client, identity)
         made = client.post(FIELDS_PATH, headers=headers, json=GOOD).json()["data"]
         one = f"{FIELDS_PATH}/{made['ticket_customized_field_id']}"
@@ -425,7 +425,7 @@ def test_each_field_api_has_its_own_rate_limit(store: Store) -> None:
 def test_a_synced_definition_with_a_loose_position_can_be_changed(store: Store) -> None:
     """`larkdesk sync` stores Feishu's definitions as they come: a position that is not
     digits (stored as 0) or no `updated_at` must not break a change."""
-    helpdesk_id = provision(store).helpdesk_id  # type: ignore[arg-type]
+    helpdesk_id = provision(store).helpdesk_id
     loose = TicketCustomizedField("7", helpdesk_id, "k", "K", position="top", field_type="text")
     store.save_customized_fields(
         [CustomizedFieldRecord(helpdesk_id, "7", 0, encode_definition(loose))]

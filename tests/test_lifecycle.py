@@ -14,9 +14,9 @@ import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
-from larkdesk.helpdesk.bodies import UpdateTicketBody
-from larkdesk.helpdesk.lifecycle import TicketLifecycle
 from larkdesk.helpdesk.models import Ticket, TicketTag, to_record
+from larkdesk.helpdesk.tickets.bodies import UpdateTicketBody
+from larkdesk.helpdesk.tickets.lifecycle import TicketLifecycle
 from larkdesk.store import open_store
 from larkdesk.store.base import Store, User
 
@@ -49,7 +49,7 @@ def demo_db(
         yield str(db), json.loads(out.stdout)
         return
     with postgres_schema() as url:
-        out = larkdesk("demo", "--tickets", "300", "--seed", "6", db=url)  # type: ignore[arg-type]
+        out = larkdesk("demo", "--tickets", "300", "--seed", "6", db=url)
         yield url, json.loads(out.stdout)
 
 
@@ -61,7 +61,7 @@ def server(
     extra = ("--redis", redis_url()) if db.startswith("postgresql://") else ()
     extra = (*extra, "--rate-limit", "off")
     logs = tmp_path_factory.mktemp("lifecycle-logs")
-    live = start_server(db, *extra, log_dir=logs)  # type: ignore[arg-type]  # (a URL too)
+    live = start_server(db, *extra, log_dir=logs)
     yield live
     stop_server(live)
 
@@ -237,7 +237,7 @@ def test_comments_keep_their_history(api: httpx.Client, server: LiveServer) -> N
     for text in ("first", "second"):
         assert put(api, tid, comment=text).json()["code"] == 0
     assert get_ticket(api, tid)["comments"]["content"] == "second"
-    store = open_store(str(server.db))
+    store = open_store(server.db)
     try:
         history = [json.loads(c) for c in store.list_comments(tid)]
     finally:
@@ -333,7 +333,7 @@ def test_concurrent_updates_from_several_clients_all_take_effect(
     assert (after["status"], after["solve"], after["channel"]) == (51, 2, 14)
     assert [t["name"] for t in after["tags"]] == ["concurrent"]
     assert after["customized_fields"][-1]["value"] == "P0"
-    store = open_store(str(server.db))
+    store = open_store(server.db)
     try:
         history = [json.loads(c)["content"] for c in store.list_comments(tid)]
     finally:
@@ -352,7 +352,7 @@ def test_concurrent_updates_through_two_server_processes_all_take_effect(
     tid = ticket["ticket_id"]
     db = demo_db[0]
     extra = ("--redis", redis_url()) if db.startswith("postgresql://") else ()
-    second = start_server(db, *extra, "--rate-limit", "off", log_dir=tmp_path)  # type: ignore[arg-type]
+    second = start_server(db, *extra, "--rate-limit", "off", log_dir=tmp_path)
     try:
         bases = [str(api.base_url), second.base_url]
         texts = [f"two servers {n}" for n in range(10)]
@@ -664,9 +664,9 @@ def test_cli_field_create_defines_fields_the_api_lists_and_updates_set(
 
 
 def test_each_lifecycle_api_has_its_own_rate_limit(store: Store) -> None:
-    identity = provision(store)  # type: ignore[arg-type]
+    identity = provision(store)
     store.upsert_users([User("ou_guest", identity.tenant_key, "Guest")])
-    with make_client(store, rate_limit="feishu") as client:  # type: ignore[arg-type]
+    with make_client(store, rate_limit="feishu") as client:
         headers = auth_headers(client, identity)
         started = [
             client.post(START_PATH, headers=headers, json={"open_id": "ou_guest"}) for _ in range(6)
@@ -681,7 +681,7 @@ def test_each_lifecycle_api_has_its_own_rate_limit(store: Store) -> None:
 
 
 def test_writes_in_one_millisecond_keep_their_order(store: Store) -> None:
-    hd = provision(store).helpdesk_id  # type: ignore[arg-type]
+    hd = provision(store).helpdesk_id
     store.upsert_tickets([to_record(Ticket(ticket_id="1", created_at=1000, status=2), hd)])
     lifecycle = TicketLifecycle(store, clock=lambda: 5000)  # a clock that never moves
     for text in ("a", "b", "c"):
@@ -693,7 +693,7 @@ def test_writes_in_one_millisecond_keep_their_order(store: Store) -> None:
 
 
 def test_a_tag_named_by_an_update_keeps_the_id_its_tickets_carry(store: Store) -> None:
-    hd = provision(store).helpdesk_id  # type: ignore[arg-type]
+    hd = provision(store).helpdesk_id
     imported = Ticket(ticket_id="1", created_at=1000, tags=[TicketTag(id="555", name="legacy")])
     store.upsert_tickets([to_record(imported, hd), to_record(Ticket("2", created_at=1000), hd)])
     lifecycle = TicketLifecycle(store)
@@ -710,7 +710,7 @@ def test_a_tag_named_by_an_update_keeps_the_id_its_tickets_carry(store: Store) -
 def test_serve_demo_brings_an_older_demo_database_up_to_date(tmp_path: Path) -> None:
     import sqlite3
 
-    from larkdesk.cli import _ensure_demo
+    from larkdesk.cli.serve import ensure_demo
     from larkdesk.demo import seed_demo
     from larkdesk.store.sqlite import SQLiteStore
 
@@ -724,7 +724,7 @@ def test_serve_demo_brings_an_older_demo_database_up_to_date(tmp_path: Path) -> 
     store = SQLiteStore(path)
     try:
         assert store.list_customized_fields(creds.helpdesk_id) == []
-        assert _ensure_demo(store) == creds
+        assert ensure_demo(store) == creds
         assert len(store.list_customized_fields(creds.helpdesk_id)) == len(CUSTOMIZED_FIELDS)
         assert len(store.list_tags(creds.helpdesk_id)) == 50
     finally:

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from larkdesk import admin, demo
-from larkdesk.copydb import copy_database
-from larkdesk.helpdesk.bodies import UpdateTicketBody
-from larkdesk.helpdesk.lifecycle import TicketLifecycle
+from larkdesk import demo
+from larkdesk.auth import provision
 from larkdesk.helpdesk.models import Ticket, to_record
+from larkdesk.helpdesk.tickets.bodies import UpdateTicketBody
+from larkdesk.helpdesk.tickets.lifecycle import TicketLifecycle
+from larkdesk.store import PostgresLocation, SqliteLocation
 from larkdesk.store.base import IssuedToken, TicketQuery, Window
 from larkdesk.store.postgres import PostgresStore
 from larkdesk.store.sqlite import SQLiteStore
+from larkdesk.transfer.migrate import copy_database
 
 from .backends import postgres_schema
 from .conftest import larkdesk
@@ -35,7 +37,7 @@ def source(tmp_path: Path) -> Iterator[tuple[Path, demo.DemoCredentials]]:
     path = tmp_path / "source.db"
     store = SQLiteStore(path)
     creds = demo.seed_demo(store, tickets=1500, seed=2)
-    admin.create_app(store, "second app", tenant_key=creds.tenant_key)
+    provision.create_app(store, "second app", tenant_key=creds.tenant_key)
     store.save_token(IssuedToken("hash-of-a-token", creds.app_id, "tenant", 2**40))
     lifecycle = TicketLifecycle(store)
     ticket_id = json.loads(store.list_tickets(creds.helpdesk_id, TicketQuery()).tickets[0])
@@ -102,7 +104,12 @@ def test_an_interrupted_copy_resumes_where_it_stopped(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        copy_database(str(path), target, progress=stop_after_two_chunks, chunk_tickets=200)
+        copy_database(
+            SqliteLocation(str(path)),
+            PostgresLocation(target),
+            progress=stop_after_two_chunks,
+            chunk_tickets=200,
+        )
     partial = PostgresStore(target)
     assert (
         partial.list_tickets(demo.demo_credentials(2).helpdesk_id, TicketQuery()).total == 400
@@ -120,7 +127,7 @@ def test_a_target_holding_other_data_is_refused(
 ) -> None:
     path, _ = source
     other = PostgresStore(target)
-    admin.create_app(other, "someone else's")
+    provision.create_app(other, "someone else's")
     other.close()
     report = migrate(path, target, check=False)
     assert "already holds tenants" in str(report["error"])

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from larkdesk.errors import BadRequest
-from larkdesk.helpdesk.query import parse_ticket_query
+from larkdesk.helpdesk.tickets.query import parse_ticket_query
 from larkdesk.store.base import Window
 
 

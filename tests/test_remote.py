@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import pytest
 
-from larkdesk.remote import RemoteConfigError, resolve_remote
-from larkdesk.transfer_cli import parse_duration, parse_time
+from larkdesk.cli.remote import parse_duration, parse_time
+from larkdesk.transfer.remote import RemoteConfigError, resolve_remote
 
 from .seeded import BUSY_DAY, DAY
 

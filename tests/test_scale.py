@@ -16,11 +16,11 @@ import anyio
 import httpx
 import pytest
 
-from larkdesk.app import create_app
 from larkdesk.auth.credentials import encode_helpdesk_header, hash_secret
 from larkdesk.auth.tokens import REDIS_TOKEN_PREFIX, RedisTokens, TokenService
 from larkdesk.errors import InvalidAccessToken
 from larkdesk.ratelimit import FEISHU_HELPDESK_LIMITS, Decision, MemoryRateLimiter, RedisRateLimiter
+from larkdesk.server.app import create_app
 from larkdesk.settings import Settings
 from larkdesk.store.postgres import PostgresStore
 from larkdesk.store.sqlite import SQLiteStore
@@ -154,7 +154,7 @@ def test_a_token_only_in_the_database_is_verified_and_put_back_into_redis(
 def shared_demo() -> Iterator[tuple[str, dict[str, str]]]:
     """A PostgreSQL schema holding a small demo, and its credentials."""
     with postgres_schema() as url:
-        out = larkdesk("demo", "--tickets", "300", "--seed", "4", db=url)  # type: ignore[arg-type]
+        out = larkdesk("demo", "--tickets", "300", "--seed", "4", db=url)
         yield url, json.loads(out.stdout)
 
 
@@ -199,7 +199,7 @@ def most_admitted_within_one_second(timed: list[Timed]) -> int:
 
 
 def _serve(db: str, log_dir: Path, *extra: str) -> LiveServer:
-    return start_server(db, *extra, log_dir=log_dir)  # type: ignore[arg-type]
+    return start_server(db, *extra, log_dir=log_dir)
 
 
 def _burst_over_both_workers(server: LiveServer, headers: dict[str, str]) -> list[Timed]:
@@ -288,15 +288,15 @@ def test_postgres_stores_on_two_workers_write_without_colliding() -> None:
     """Two pools on one database insert tickets at once: every seq is unique."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from larkdesk import admin
+    from larkdesk.auth import provision
     from larkdesk.helpdesk.models import Ticket, to_record
     from larkdesk.store.base import TicketQuery
 
     with postgres_schema() as url:
         first, second = PostgresStore(url, pool_size=2), PostgresStore(url, pool_size=2)
         try:
-            app = admin.create_app(first, "w")
-            desk = admin.create_helpdesk(first, app.app_id, "d").helpdesk_id
+            app = provision.create_app(first, "w")
+            desk = provision.create_helpdesk(first, app.app_id, "d").helpdesk_id
 
             def write(store: PostgresStore, prefix: str) -> int:
                 return sum(
@@ -337,7 +337,7 @@ def test_settings_reach_the_workers_through_the_environment(
 
 def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path: Path) -> None:
     url = f"postgresql://larkdesk:hunter2@127.0.0.1:{free_port()}/nowhere"
-    result = larkdesk("app", "create", "--name", "x", db=url, check=False)  # type: ignore[arg-type]
+    result = larkdesk("app", "create", "--name", "x", db=url, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot open" in result.stderr and "hunter2" not in result.stderr
 
@@ -345,7 +345,7 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path
 def test_serve_runs_one_worker_per_core_only_where_limits_hold_across_workers() -> None:
     import os
 
-    from larkdesk.cli import default_workers
+    from larkdesk.cli.serve import default_workers
     from larkdesk.settings import Settings
 
     cores = min(os.cpu_count() or 1, 8)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from larkdesk import admin
+from larkdesk.auth import provision
 from larkdesk.helpdesk.models import Ticket, TicketTag, TicketUser, decode_ticket, to_record
 from larkdesk.store.base import (
     CommentRecord,
@@ -43,8 +43,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
 
 
 def desk(store: Store, tenant_key: str | None = None) -> str:
-    app = admin.create_app(store, "t", tenant_key=tenant_key)
-    return admin.create_helpdesk(store, app.app_id, "d").helpdesk_id
+    app = provision.create_app(store, "t", tenant_key=tenant_key)
+    return provision.create_helpdesk(store, app.app_id, "d").helpdesk_id
 
 
 def ticket(tid: str, at: int, agents: tuple[str, ...] = (), tags: tuple[str, ...] = ()) -> Ticket:

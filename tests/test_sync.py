@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from larkdesk import admin
 from larkdesk.client import ConnectionFailed
+from larkdesk.helpdesk.fields.service import define_field
 from larkdesk.helpdesk.models import Ticket, TicketUser, to_record
-from larkdesk.remote import Remote
 from larkdesk.store.base import Store
-from larkdesk.sync import DEFAULT_OVERLAP_MS, normalize, sync_once
+from larkdesk.transfer.remote import Remote
+from larkdesk.transfer.sync import DEFAULT_OVERLAP_MS, normalize, sync_once
 
 from .conftest import LIST_PATH, auth_headers, make_client
 from .seeded import Seeded, current_tickets, now_ms, seeded_server
@@ -110,7 +110,7 @@ def test_the_mirror_answers_the_same_list_api_with_the_same_credentials(
         expected = source.get(
             LIST_PATH, params=query, headers=auth_headers(source, seeded.identity)
         )
-    with make_client(store) as mirror:  # type: ignore[arg-type]
+    with make_client(store) as mirror:
         answer = mirror.get(LIST_PATH, params=query, headers=auth_headers(mirror, seeded.identity))
     assert answer.status_code == 200 and expected.status_code == 200
     assert answer.json() == expected.json() and answer.json()["data"]["total"] > 150
@@ -123,15 +123,13 @@ def test_the_mirror_has_the_remote_custom_fields_and_updates_can_set_them(
     if not any(
         b"urgency" in r.body for r in seeded.store.list_customized_fields(hd)
     ):  # (the other backend's run of this test made it already)
-        admin.create_customized_field(
-            seeded.store, hd, "urgency", "紧急程度", "dropdown", ("高", "中", "低")
-        )
+        define_field(seeded.store, hd, "urgency", "紧急程度", "dropdown", ("高", "中", "低"))
     with seeded.client() as client:
         report = sync_once(client, store, remote_of(seeded))
     assert report.fields == 1
     with httpx.Client(base_url=seeded.server.base_url) as source:
         expected = source.get(FIELDS_PATH, headers=auth_headers(source, seeded.identity)).json()
-    with make_client(store) as mirror:  # type: ignore[arg-type]
+    with make_client(store) as mirror:
         headers = auth_headers(mirror, seeded.identity)
         assert mirror.get(FIELDS_PATH, headers=headers).json() == expected
         field_id = expected["data"]["items"][0]["ticket_customized_field_id"]

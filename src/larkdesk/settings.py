@@ -1,8 +1,15 @@
-"""Settings for `larkdesk serve`, from flags or the environment. Secrets never appear here."""
+"""Every `LARKDESK_*` setting, read here and nowhere else, with its help text.
+
+As Starlette's `Config`: one table of the variables, their defaults and what they mean
+(the README's "Settings" section lists the same, and tests/test_docs.py checks both ways);
+a secret's value comes wrapped in `Secret`, which never shows in a repr or a message.
+Other modules ask this one (`read`, `read_secret`, `default_db`, `Settings.from_env`).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -11,13 +18,146 @@ DEFAULT_DB = "larkdesk.db"
 RateLimitMode = Literal["feishu", "off"]
 
 
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One `LARKDESK_*` variable: its default (None: unset) and what it means."""
+
+    name: str
+    default: str | None
+    help: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "LARKDESK_DB",
+        DEFAULT_DB,
+        "the database of every command (`--db`): a SQLite file path, `sqlite:PATH` or "
+        "`:memory:`, or a `postgresql://...` URL",
+    ),
+    Variable(
+        "LARKDESK_RATE_LIMIT",
+        "feishu",
+        "`serve --rate-limit`: `feishu` (Feishu's per-app limits) or `off` (none)",
+    ),
+    Variable(
+        "LARKDESK_LOG_LEVEL",
+        "info",
+        "`serve --log-level`: `debug`, `info`, `warning` or `error`",
+    ),
+    Variable(
+        "LARKDESK_REDIS",
+        None,
+        "`serve --redis`: a `redis://...` URL where workers share rate limits and tokens",
+        secret=True,
+    ),
+    Variable(
+        "LARKDESK_BASE_URL",
+        None,
+        "`export`/`sync`: the API's base URL (else https://open.feishu.cn)",
+    ),
+    Variable("LARKDESK_APP_ID", None, "`export`/`sync`: the app's id"),
+    Variable("LARKDESK_APP_SECRET", None, "`export`/`sync`: the app's secret", secret=True),
+    Variable("LARKDESK_HELPDESK_ID", None, "`export`/`sync`: the helpdesk's id"),
+    Variable("LARKDESK_HELPDESK_TOKEN", None, "`export`/`sync`: the helpdesk's token", secret=True),
+    Variable(
+        "LARKDESK_CONFIG",
+        None,
+        "`export`/`sync`: a TOML file with what no flag or variable gives",
+    ),
+)
+BY_NAME = {variable.name: variable for variable in VARIABLES}
+# The remote helpdesk's settings of `export` and `sync`, by their config-file key.
+REMOTE_VARIABLES = {
+    "base_url": "LARKDESK_BASE_URL",
+    "app_id": "LARKDESK_APP_ID",
+    "app_secret": "LARKDESK_APP_SECRET",
+    "helpdesk_id": "LARKDESK_HELPDESK_ID",
+    "helpdesk_token": "LARKDESK_HELPDESK_TOKEN",
+}
+CONFIG_VARIABLE = "LARKDESK_CONFIG"
+
+
+class Secret:
+    """A secret value: `str()` gives it, `repr()` never does."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('**********')"
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _declared(name: str, secret: bool) -> Variable:
+    variable = BY_NAME.get(name)
+    if variable is None:
+        raise KeyError(f"{name} is not a larkdesk setting: declare it in settings.VARIABLES")
+    if variable.secret != secret:
+        how = "read_secret" if variable.secret else "read"
+        raise KeyError(f"{name} is read with settings.{how}")
+    return variable
+
+
+def read(name: str) -> str | None:
+    """A non-secret variable's value; unset or empty is None (its default is the caller's)."""
+    _declared(name, secret=False)
+    return os.environ.get(name) or None
+
+
+def read_secret(name: str) -> Secret | None:
+    """A secret variable's value, wrapped; unset or empty is None."""
+    _declared(name, secret=True)
+    value = os.environ.get(name)
+    return Secret(value) if value else None
+
+
+def from_environment(name: str) -> Callable[[], str | None]:
+    """A click `default=`: the variable when the command runs, else its default (a secret
+    is revealed only to the option that takes it)."""
+    variable = BY_NAME[name]
+    if variable.secret:
+        return lambda: _revealed(read_secret(name)) or variable.default
+    return lambda: read(name) or variable.default
+
+
+def shown_default(name: str) -> str:
+    """What `--help` shows as the default of an option the variable sets."""
+    default = BY_NAME[name].default
+    return f"${name} or {default}" if default else f"${name}"
+
+
 def default_db() -> str:
     """`LARKDESK_DB`, or `./larkdesk.db`."""
-    return os.environ.get("LARKDESK_DB") or DEFAULT_DB
+    return read("LARKDESK_DB") or DEFAULT_DB
+
+
+def default_of(name: str) -> str:
+    """The variable's default, for what has one."""
+    default = BY_NAME[name].default
+    if default is None:
+        raise KeyError(f"{name} has no default")
+    return default
+
+
+def _revealed(secret: Secret | None) -> str | None:
+    return None if secret is None else str(secret)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """What `larkdesk serve` runs with, from its flags or (in workers) the environment."""
+
     db: str = DEFAULT_DB
     host: str = "127.0.0.1"
     port: int = 8000
@@ -38,12 +178,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        mode = os.environ.get("LARKDESK_RATE_LIMIT", "feishu")
+        """The settings a worker process was handed (see `to_env`)."""
+        mode = read("LARKDESK_RATE_LIMIT") or default_of("LARKDESK_RATE_LIMIT")
         if mode not in ("feishu", "off"):
             raise ValueError(f"LARKDESK_RATE_LIMIT must be 'feishu' or 'off', got {mode!r}")
         return cls(
             db=default_db(),
             rate_limit="off" if mode == "off" else "feishu",
-            log_level=os.environ.get("LARKDESK_LOG_LEVEL", "info"),
-            redis=os.environ.get("LARKDESK_REDIS") or None,
+            log_level=read("LARKDESK_LOG_LEVEL") or default_of("LARKDESK_LOG_LEVEL"),
+            redis=_revealed(read_secret("LARKDESK_REDIS")),
         )

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import envelope
 from ..errors import TokenInvalidParam
+from ..server import envelope
 from .tokens import TokenService
 
 MAX_BODY_BYTES = 64 * 1024

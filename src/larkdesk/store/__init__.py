@@ -1,31 +1,52 @@
-"""Stores: where larkdesk keeps its data. `open_store` picks the backend from a path or URL."""
+"""Stores: where larkdesk keeps its data. `open_store` picks the backend from the location
+`parse_location` makes of a path or URL."""
 
 from __future__ import annotations
 
 from .base import Store
+from .location import (
+    InvalidLocation,
+    Location,
+    PostgresLocation,
+    SqliteLocation,
+    StoreUnavailable,
+    is_postgres,
+    parse_location,
+)
+
+__all__ = [
+    "InvalidLocation",
+    "Location",
+    "PostgresLocation",
+    "SqliteLocation",
+    "StoreUnavailable",
+    "is_postgres",
+    "open_store",
+    "parse_location",
+]
 
 
-class StoreUnavailable(Exception):
-    """The database named cannot be opened; the message says why (never a password)."""
+def open_store(db: str | Location) -> Store:
+    """Open (creating and migrating as needed) the store named by a path, URL or location.
+    A SQLite file may be created, but never the folder it would go in."""
+    location = parse_location(db)
+    if isinstance(location, PostgresLocation):
+        return _open_postgres(location)
+    missing = location.missing_folder()
+    if missing is not None:
+        raise StoreUnavailable(f"cannot open {location.path}: there is no folder {missing}")
+    from .sqlite import SQLiteStore  # sqlite3 and the SQLite backend only when used
+
+    return SQLiteStore(location.path)
 
 
-def open_store(db: str) -> Store:
-    """Open (creating and migrating as needed) the store named by a path or URL."""
-    if is_postgres_url(db):
-        import psycopg
+def _open_postgres(location: PostgresLocation) -> Store:
+    import psycopg  # psycopg only for a PostgreSQL location
 
-        from .postgres import PostgresStore, redact
+    from .postgres import PostgresStore
 
-        try:
-            return PostgresStore(db)
-        except psycopg.OperationalError as exc:
-            reason = " ".join(line.strip() for line in str(exc).splitlines()) or repr(exc)
-            raise StoreUnavailable(f"cannot open {redact(db)}: {reason}") from None
-    from .sqlite import SQLiteStore
-
-    return SQLiteStore(db.removeprefix("sqlite:"))
-
-
-def is_postgres_url(db: str) -> bool:
-    """True when `db` names a PostgreSQL database rather than a SQLite file."""
-    return db.startswith(("postgresql://", "postgres://"))
+    try:
+        return PostgresStore(location.url)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(line.strip() for line in str(exc).splitlines()) or repr(exc)
+        raise StoreUnavailable(f"cannot open {location.redacted()}: {reason}") from None

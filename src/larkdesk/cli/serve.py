@@ -1,0 +1,123 @@
+"""`larkdesk serve`: serve the API, in this process or in worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from .. import demo
+from ..auth.credentials import encode_helpdesk_header
+from ..server.run import run_server, run_workers
+from ..settings import Settings, from_environment, shown_default
+from ..store.base import Store
+from .options import cli_store, db_option, say
+
+
+def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
+    """A ready-to-paste pair of commands: fetch a tenant token, list two tickets."""
+    body = json.dumps({"app_id": creds.app_id, "app_secret": creds.app_secret})
+    helpdesk = encode_helpdesk_header(creds.helpdesk_id, creds.helpdesk_token)
+    return (
+        f"TOKEN=$(curl -s -X POST {base_url}/open-apis/auth/v3/tenant_access_token/internal "
+        f"-H 'Content-Type: application/json' -d '{body}' "
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"tenant_access_token\"])')\n"
+        f"curl -s '{base_url}/open-apis/helpdesk/v1/tickets?page_size=2' "
+        f"-H \"Authorization: Bearer $TOKEN\" -H 'X-Lark-Helpdesk-Authorization: {helpdesk}'"
+    )
+
+
+@click.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--rate-limit",
+    type=click.Choice(["feishu", "off"]),
+    default=from_environment("LARKDESK_RATE_LIMIT"),
+    show_default=shown_default("LARKDESK_RATE_LIMIT"),
+    help="feishu: 50/s and 1000/min per app, as Feishu; off: no limit (load tests).",
+)
+@click.option(
+    "--demo", "with_demo", is_flag=True, help="On an empty database, create demo data first."
+)
+@click.option(
+    "--log-level",
+    default=from_environment("LARKDESK_LOG_LEVEL"),
+    show_default=shown_default("LARKDESK_LOG_LEVEL"),
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    show_default="one per core with --rate-limit off or --redis, else 1",
+    help="Worker processes serving the port. Over 1, use --redis so limits hold across them.",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    default=from_environment("LARKDESK_REDIS"),
+    show_default=shown_default("LARKDESK_REDIS"),
+    help="redis://... URL: rate limits and issued tokens shared by every worker using it.",
+)
+def serve(
+    db: str,
+    host: str,
+    port: int,
+    rate_limit: str,
+    with_demo: bool,
+    log_level: str,
+    workers: int | None,
+    redis_url: str | None,
+) -> None:
+    """Serve the Feishu Helpdesk v1 API."""
+    settings = Settings(
+        db=db,
+        host=host,
+        port=port,
+        rate_limit="off" if rate_limit == "off" else "feishu",
+        log_level=log_level,
+        redis=redis_url or None,
+    )
+    if workers is None:
+        workers = default_workers(settings)
+    if workers > 1 and settings.rate_limit != "off" and not settings.redis:
+        say(
+            f"warning: {workers} workers without --redis: each worker keeps its own rate "
+            f"limits, so an app may make up to {workers}x Feishu's limits."
+        )
+    with cli_store(db) as store:
+        creds = ensure_demo(store) if with_demo else None
+        if creds is not None:
+            base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+            click.echo("Demo credentials: " + json.dumps(creds.as_dict()))
+            click.echo("Try it:\n" + curl_lines(base, creds))
+            sys.stdout.flush()
+        if workers == 1:
+            run_server(settings, store)
+            return
+    run_workers(settings, workers)
+
+
+def default_workers(settings: Settings) -> int:
+    """One worker per core (at most 8) when the rate limits hold across workers (none, or
+    kept in Redis); one otherwise, since each worker would keep its own Feishu limits."""
+    if settings.rate_limit == "off" or settings.redis:
+        return max(1, min(os.cpu_count() or 1, 8))
+    return 1
+
+
+def ensure_demo(store: Store) -> demo.DemoCredentials | None:
+    """The demo's credentials, creating the demo first when the database is empty."""
+    creds = demo.demo_credentials(0)
+    if store.get_helpdesk(creds.helpdesk_id) is not None:
+        say(f"Demo helpdesk {creds.helpdesk_id} is already in the database; serving it.")
+        demo.seed_catalog(store, creds.helpdesk_id, demo.demo_world(0, creds.tenant_key))
+        return creds
+    if not store.is_empty():
+        say("--demo: the database already holds other data, so no demo data was added.")
+        return None
+    say("Creating demo data (1000 tickets)...")
+    return demo.seed_demo(store, tickets=1000, seed=0)

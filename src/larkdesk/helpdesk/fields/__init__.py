@@ -1,0 +1,2 @@
+"""Custom-field definitions: `.../ticket_customized_fields` (routes | bodies | rules |
+service)."""

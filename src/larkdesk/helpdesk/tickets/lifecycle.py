@@ -1,0 +1,176 @@
+"""The ticket lifecycle rules between the routes (or the CLI) and the store: read one
+ticket, change it, start a service. No HTTP here, no SQL here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from ...errors import BadRequest, ResourceNotFound
+from ...store.base import (
+    CommentRecord,
+    Rewrite,
+    Store,
+    TagRecord,
+    TicketQuery,
+    TicketWrite,
+    User,
+)
+from ..fields.bodies import TicketCustomizedField, decode_definition
+from ..fields.rules import checked_values
+from ..ids import now_ms, snowflake
+from ..models import (
+    NEVER_UPDATED,
+    Comments,
+    CustomizedFieldDisplayItem,
+    InvalidTicket,
+    Ticket,
+    TicketUser,
+    decode_ticket,
+    to_record,
+    validate,
+)
+from .bodies import StartServiceBody, UpdateTicketBody
+from .changes import apply_update
+
+OPEN_API_CHANNEL = 9  # the seed's channel for tickets started through the Open API
+BOT_SERVING, IN_PROCESS, QUEUED = 1, 2, 3
+BOT, HUMAN = 1, 2
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True)
+class StartedService:
+    chat_id: str
+    ticket_id: str
+
+
+class TicketLifecycle:
+    def __init__(self, store: Store, clock: Callable[[], int] = now_ms) -> None:
+        self._store = store
+        self._clock = clock
+
+    def get_ticket(self, helpdesk_id: str, ticket_id: str) -> bytes:
+        """The ticket's wire JSON (the list API's shape); another helpdesk's is not found."""
+        body = self._store.get_ticket(ticket_id, helpdesk_id)
+        if body is None:
+            raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
+        return body
+
+    def helpdesk_of(self, ticket_id: str) -> str:
+        """The helpdesk a ticket belongs to (for the CLI, which has no helpdesk header)."""
+        body = self._store.get_ticket(ticket_id)
+        if body is None:
+            raise ResourceNotFound(f"there is no ticket {ticket_id!r}")
+        return decode_ticket(body).helpdesk_id or ""
+
+    def definitions(self, helpdesk_id: str) -> dict[str, TicketCustomizedField]:
+        records = self._store.list_customized_fields(helpdesk_id)
+        return {r.field_id: decode_definition(r.body) for r in records}
+
+    def update_ticket(self, helpdesk_id: str, ticket_id: str, change: UpdateTicketBody) -> bytes:
+        """Apply the update in one transaction; return the ticket's new wire JSON."""
+        fields: dict[str, CustomizedFieldDisplayItem | None] = {}
+        if change.customized_fields is not None:
+            fields = checked_values(self.definitions(helpdesk_id), change.customized_fields)
+        proposed = self._proposed_tags(helpdesk_id, change.tag_names or [])
+        rewrite = self._rewrite(helpdesk_id, change, fields)
+        record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
+        if record is None:
+            raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
+        return record.body
+
+    def _proposed_tags(self, helpdesk_id: str, names: list[str]) -> list[TagRecord]:
+        """The id each tag name should have: the helpdesk's, else the one its tickets carry
+        (imported or synced tickets bring ids of their own), else a new one."""
+        if not names:
+            return []
+        known = {t.name: t.tag_id for t in self._store.list_tags(helpdesk_id)}
+        return [
+            TagRecord(
+                known.get(name)
+                or self._tag_id_in_use(helpdesk_id, name)
+                or str(snowflake(self._clock())),
+                name,
+            )
+            for name in names
+        ]
+
+    def _tag_id_in_use(self, helpdesk_id: str, name: str) -> str | None:
+        page = self._store.list_tickets(helpdesk_id, TicketQuery(tags=(name,), page_size=1))
+        for body in page.tickets:
+            for tag in decode_ticket(body).tags or ():
+                if tag.name == name and tag.id:
+                    return tag.id
+        return None
+
+    def _rewrite(
+        self,
+        helpdesk_id: str,
+        change: UpdateTicketBody,
+        fields: dict[str, CustomizedFieldDisplayItem | None],
+    ) -> Rewrite:
+        def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
+            ticket = decode_ticket(body)
+            # Later than the previous write (by 1 ms if the clock has not moved): updates
+            # of one ticket, and its comments, stay in the order they were written.
+            previous = ticket.updated_at if ticket.updated_at is not None else -1
+            now = max(self._clock(), ticket.created_at, previous + 1)
+            history = apply_update(ticket, change, tags, fields, now, snowflake(now))
+            try:
+                validate(ticket)
+            except InvalidTicket as exc:
+                raise BadRequest(str(exc)) from None
+            comments = tuple(_comment_record(c, ticket.created_at) for c in history)
+            return TicketWrite(to_record(ticket, helpdesk_id), comments)
+
+        return rewrite
+
+    def start_service(
+        self, helpdesk_id: str, tenant_key: str, request: StartServiceBody
+    ) -> StartedService:
+        """A new ticket for the guest: a bot ticket, or a human one that the appointed
+        agents enter at once (queued for an agent when none is appointed)."""
+        guest = self._tenant_user("open_id", request.open_id or "", tenant_key)
+        agents = [
+            self._tenant_user(f"appointed_agents[{n}]", open_id, tenant_key)
+            for n, open_id in enumerate(dict.fromkeys(request.appointed_agents or ()))
+        ]
+        for _ in range(5):  # a taken id (same millisecond, same 22 random bits) is retried
+            now = self._clock()
+            ticket = Ticket(
+                ticket_id=str(snowflake(now)),
+                guest=TicketUser.of(guest),
+                ticket_type=HUMAN if request.human_service else BOT,
+                status=BOT_SERVING,
+                created_at=now,
+                updated_at=NEVER_UPDATED,
+                channel=OPEN_API_CHANNEL,
+            )
+            if request.human_service:
+                ticket.status = IN_PROCESS if agents else QUEUED
+            if agents:
+                ticket.agents = [TicketUser.of(a) for a in agents]
+                ticket.agent_owner = ticket.agents[0]
+                ticket.agent_entry_time = now
+            if self._store.create_ticket(to_record(ticket, helpdesk_id)):
+                return StartedService("oc_" + secrets.token_hex(16), ticket.ticket_id)
+        raise BadRequest("could not allocate a ticket id; try again")
+
+    def _tenant_user(self, name: str, open_id: str, tenant_key: str) -> User:
+        user = self._store.get_user(open_id)
+        if user is None or user.tenant_key != tenant_key:
+            raise BadRequest(f"{name} {open_id!r} is not a user of this tenant")
+        return user
+
+
+def _comment_record(comment: Comments, fallback_time: int) -> CommentRecord:
+    return CommentRecord(
+        comment_id=comment.id or 0,
+        created_at=comment.created_at or fallback_time,
+        body=_encode(comment),
+    )

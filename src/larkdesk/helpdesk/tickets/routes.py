@@ -1,0 +1,86 @@
+"""Thin HTTP handlers for the ticket APIs: read parameters, one service call, wrap.
+
+Reads accept `helpdesk:all:readonly` or `helpdesk:all`; writes (start_service, update)
+need `helpdesk:all`. Each API has its own rate-limit counter (docs/api.md).
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...auth.gateway import Api, Gateway
+from ...ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS
+from ...server import envelope
+from ..json_body import decode_body, read_body
+from ..scopes import READ_SCOPES, WRITE_SCOPES
+from .bodies import StartServiceBody, UpdateTicketBody, check_start, check_update
+from .lifecycle import TicketLifecycle
+from .query import parse_ticket_query
+from .service import HelpdeskService
+
+LIST_TICKETS = Api("helpdesk.v1.ticket.list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
+GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
+UPDATE_TICKET = Api("helpdesk.v1.ticket.update", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
+START_SERVICE = Api("helpdesk.v1.ticket.start_service", WRITE_SCOPES, START_SERVICE_LIMITS)
+TICKETS = "/open-apis/helpdesk/v1/tickets"
+START_SERVICE_PATH = "/open-apis/helpdesk/v1/start_service"
+
+
+class TicketRoutes:
+    """The ticket APIs' handlers, on the services they are given."""
+
+    def __init__(
+        self, gateway: Gateway, tickets: HelpdeskService, lifecycle: TicketLifecycle
+    ) -> None:
+        self._gateway = gateway
+        self._tickets = tickets
+        self._lifecycle = lifecycle
+
+    async def list_tickets(self, request: Request) -> Response:
+        caller = await self._gateway.admit(request.headers, LIST_TICKETS)
+        query = parse_ticket_query(request.query_params.multi_items())
+        page = await anyio.to_thread.run_sync(
+            self._tickets.list_tickets, caller.helpdesk.helpdesk_id, query
+        )
+        return envelope.ticket_page(page.total, page.tickets)
+
+    async def get_ticket(self, request: Request) -> Response:
+        caller = await self._gateway.admit(request.headers, GET_TICKET)
+        ticket = await anyio.to_thread.run_sync(
+            self._lifecycle.get_ticket, caller.helpdesk.helpdesk_id, request.path_params["id"]
+        )
+        return envelope.one_ticket(ticket)
+
+    async def update_ticket(self, request: Request) -> Response:
+        caller = await self._gateway.admit(request.headers, UPDATE_TICKET)
+        change = check_update(decode_body(await read_body(request), UpdateTicketBody))
+        await anyio.to_thread.run_sync(
+            self._lifecycle.update_ticket,
+            caller.helpdesk.helpdesk_id,
+            request.path_params["id"],
+            change,
+        )
+        return envelope.success({})
+
+    async def start_service(self, request: Request) -> Response:
+        caller = await self._gateway.admit(request.headers, START_SERVICE)
+        body = check_start(decode_body(await read_body(request), StartServiceBody))
+        started = await anyio.to_thread.run_sync(
+            self._lifecycle.start_service,
+            caller.helpdesk.helpdesk_id,
+            caller.helpdesk.tenant_key,
+            body,
+        )
+        return envelope.success({"chat_id": started.chat_id, "ticket_id": started.ticket_id})
+
+    def routes(self) -> list[Route]:
+        """The ticket APIs' part of the route table."""
+        return [
+            Route(TICKETS, self.list_tickets, methods=["GET"]),
+            Route(TICKETS + "/{id}", self.get_ticket, methods=["GET"]),
+            Route(TICKETS + "/{id}", self.update_ticket, methods=["PUT"]),
+            Route(START_SERVICE_PATH, self.start_service, methods=["POST"]),
+        ]

@@ -1,0 +1,62 @@
+"""Assemble the ASGI application: the route table, the middleware order, the error pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..auth.gateway import Gateway
+from ..auth.routes import AuthRoutes
+from ..helpdesk.fields.routes import FieldRoutes
+from ..helpdesk.tickets.routes import TicketRoutes
+from ..settings import Settings
+from ..store.base import Store
+from . import envelope
+from .requestlog import RequestLogMiddleware
+from .services import Services, build_services
+
+
+def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    return lifespan
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return envelope.not_found()
+
+
+def route_table(services: Services) -> list[Route]:
+    """Every API larkdesk answers, each resource's routes given the services it needs."""
+    gateway = Gateway(services.store, services.tokens, services.limiter)
+    return [
+        *AuthRoutes(services.tokens).routes(),
+        *TicketRoutes(gateway, services.helpdesk, services.lifecycle).routes(),
+        *FieldRoutes(gateway, services.fields).routes(),
+    ]
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """The larkdesk ASGI app on `store` (or the store named by `settings.db`)."""
+    services = build_services(settings, store)
+    app = Starlette(
+        routes=route_table(services),
+        middleware=[Middleware(RequestLogMiddleware)],
+        exception_handlers={404: _not_found, 405: _not_found, HTTPException: _not_found},
+        lifespan=_closing(services),
+    )
+    app.router.redirect_slashes = False
+    app.state.services = services
+    return app

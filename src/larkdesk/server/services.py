@@ -1,0 +1,57 @@
+"""Everything the routes need, built once per process from the settings and a store."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..auth.tokens import RedisTokens, TokenService
+from ..helpdesk.fields.service import FieldDefinitions
+from ..helpdesk.tickets.lifecycle import TicketLifecycle
+from ..helpdesk.tickets.service import HelpdeskService
+from ..ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
+from ..settings import Settings
+from ..store import open_store
+from ..store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the routes need, built once per process."""
+
+    store: Store
+    tokens: TokenService
+    limiter: RateLimiter
+    helpdesk: HelpdeskService
+    lifecycle: TicketLifecycle
+    fields: FieldDefinitions
+
+    async def aclose(self) -> None:
+        """Release the limiter's Redis connection, the token cache and the store."""
+        if isinstance(self.limiter, RedisRateLimiter):
+            await self.limiter.aclose()
+        self.tokens.close()
+        self.store.close()
+
+
+def build_limiter(settings: Settings) -> RateLimiter:
+    """No limit, Feishu's limits in this process, or Feishu's limits shared through Redis."""
+    if settings.rate_limit == "off":
+        return NoRateLimiter()
+    if settings.redis:
+        return RedisRateLimiter(settings.redis)
+    return MemoryRateLimiter(time.monotonic)
+
+
+def build_services(settings: Settings, store: Store | None = None) -> Services:
+    """The services on `store`, or on the store `settings.db` names."""
+    store = store if store is not None else open_store(settings.db)
+    shared = RedisTokens(settings.redis) if settings.redis else None
+    return Services(
+        store=store,
+        tokens=TokenService(store, shared=shared),
+        limiter=build_limiter(settings),
+        helpdesk=HelpdeskService(store),
+        lifecycle=TicketLifecycle(store),
+        fields=FieldDefinitions(store),
+    )

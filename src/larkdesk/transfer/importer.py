@@ -1,0 +1,51 @@
+"""Import tickets from NDJSON files in the list API's own JSON shape.
+
+A file is imported all or nothing, in one transaction: the first bad line stops
+the import with its line number, and nothing from that file is written.
+Re-importing a file is harmless: tickets are replaced by ticket_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..helpdesk.models import InvalidTicket, decode_ticket, to_record
+from ..store.base import ConflictError, Store, TicketRecord
+
+PROGRESS_EVERY = 10_000
+
+
+class ImportFailed(Exception):
+    """The file was not imported; the message names the line and the reason."""
+
+
+def import_ndjson(
+    store: Store,
+    helpdesk_id: str,
+    path: Path,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Upsert every ticket of an NDJSON file into the helpdesk; return how many were read."""
+    if store.get_helpdesk(helpdesk_id) is None:
+        raise ImportFailed(f"no helpdesk with id {helpdesk_id!r}")
+    try:
+        return store.upsert_tickets(_records(path, helpdesk_id, progress))
+    except ConflictError as exc:
+        raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
+
+
+def _records(
+    path: Path, helpdesk_id: str, progress: Callable[[int], None] | None
+) -> Iterator[TicketRecord]:
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                ticket = decode_ticket(line)
+            except InvalidTicket as exc:
+                raise ImportFailed(f"{path}:{number}: {exc}; nothing was imported") from None
+            yield to_record(ticket, helpdesk_id)
+            if progress is not None and number % PROGRESS_EVERY == 0:
+                progress(number)
