@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from larkdesk import admin
+from larkdesk.auth import provision
 from larkdesk.helpdesk.models import Ticket, to_record
 from larkdesk.store.base import (
     CustomizedFieldRecord,
@@ -71,7 +71,7 @@ def test_update_rows_by_key(sql_store: SqlStore) -> None:
 
 
 def test_ticket_seqs_are_fresh_and_increasing(sql_store: SqlStore) -> None:
-    hd = admin.create_helpdesk(sql_store, admin.create_app(sql_store, "a").app_id, "d")
+    hd = provision.create_helpdesk(sql_store, provision.create_app(sql_store, "a").app_id, "d")
     sql_store.upsert_tickets([to_record(Ticket(ticket_id="1", created_at=T0), hd.helpdesk_id)])
     seqs = sql_store._write(lambda db: db.next_ticket_seqs(3))
     taken = sql_store._read(lambda db: db.one("SELECT max(seq) FROM tickets"))
@@ -87,8 +87,8 @@ def test_a_placeholder_percent_sign_is_a_literal_on_both(sql_store: SqlStore) ->
 
 def test_keys_with_a_nul_name_nothing_on_every_store(store: Store) -> None:
     """PostgreSQL text cannot hold NUL; both stores answer "not found" rather than fail."""
-    app = admin.create_app(store, "a")
-    hd = admin.create_helpdesk(store, app.app_id, "d").helpdesk_id
+    app = provision.create_app(store, "a")
+    hd = provision.create_helpdesk(store, app.app_id, "d").helpdesk_id
     store.upsert_tickets([to_record(Ticket(ticket_id="1", created_at=T0), hd)])
     assert store.get_app(app.app_id + "\x00") is None
     assert store.get_tenant("t\x00") is None
