@@ -22,6 +22,7 @@ from .helpdesk.definitions import with_tags
 from .helpdesk.fields import (
     TicketCustomizedField,
     encode_definition,
+    is_digits,
 )
 from .helpdesk.models import (
     NEVER_UPDATED,
@@ -298,7 +299,7 @@ class _TicketMaker:
         self.fields = [definition.items() for definition in CUSTOMIZED_FIELDS]
         self.statuses = _table(STATUS_WEIGHTS)
         self.channels = _table(CHANNEL_WEIGHTS)
-        self.salt = int(helpdesk_id) & ID_MASK if helpdesk_id.isdigit() else 0
+        self.salt = int(helpdesk_id) & ID_MASK if is_digits(helpdesk_id) else 0
         self.last_update = end_ms - 1
 
     def ticket(self, k: int, created: int) -> Ticket:

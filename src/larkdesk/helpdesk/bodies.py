@@ -19,6 +19,7 @@ import msgspec
 from starlette.requests import Request
 
 from ..errors import BadRequest
+from ..jsonbody import BodyTooLarge, MalformedBody, decode_json, read_limited
 from .models import SOLVE_VALUES, STATUSES, TICKET_TYPES, CustomizedFieldDisplayItem
 from .query import INT64_MAX, MAX_LIST_ITEMS
 
@@ -61,16 +62,10 @@ class ListFieldsBody(msgspec.Struct):
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The request body, refused as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"the request body is larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_limited(request, limit)
+    except BodyTooLarge as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def decode_body(raw: bytes, kind: type[Body], *, required: bool = True) -> Body:
@@ -80,10 +75,10 @@ def decode_body(raw: bytes, kind: type[Body], *, required: bool = True) -> Body:
             raise BadRequest("the request body must be a JSON object")
         return kind()
     try:
-        return msgspec.json.decode(raw, type=kind)
+        return decode_json(raw, kind)
     except msgspec.ValidationError as exc:
         raise BadRequest(_explain(str(exc))) from None
-    except msgspec.DecodeError as exc:
+    except MalformedBody as exc:
         raise BadRequest(f"the request body is not valid JSON ({exc})") from None
 
 

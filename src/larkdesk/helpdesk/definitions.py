@@ -21,7 +21,13 @@ import msgspec
 from ..errors import BadRequest, ResourceNotFound
 from ..store.base import CustomizedFieldRecord, Store
 from .bodies import check_text
-from .fields import DropdownOption, DropdownOptions, TicketCustomizedField, decode_definition
+from .fields import (
+    DropdownOption,
+    DropdownOptions,
+    TicketCustomizedField,
+    decode_definition,
+    is_digits,
+)
 from .fields import encode_definition as encode
 from .lifecycle import now_ms, snowflake
 from .query import MAX_LIST_ITEMS
@@ -87,13 +93,13 @@ def with_tags(field_id: str, names: list[str], kept: DropdownOptions | None) -> 
 def _number(text: str | None) -> int:
     """A stored string of digits as a number; 0 for anything else (a synced definition
     may carry a position that is not one, as `larkdesk sync` reads it too)."""
-    return int(text) if text and text.isdigit() else 0
+    return int(text) if text and is_digits(text) else 0
 
 
 def _position(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_POSITION:
+    if not is_digits(value) or not 1 <= int(value) <= MAX_POSITION:
         raise BadRequest(f"position must be a whole number 1..{MAX_POSITION} as a string")
     return int(value)
 

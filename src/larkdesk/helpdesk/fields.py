@@ -17,6 +17,11 @@ from .models import CustomizedFieldDisplayItem, TicketUser
 MAX_TEXT_VALUE = 1024
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit()` is also true for "²" and "①", which `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class DropdownOption(msgspec.Struct, omit_defaults=True):
     tag: str | None = None
     display_name: str | None = None
@@ -66,7 +71,7 @@ class TicketCustomizedField(msgspec.Struct, omit_defaults=True):
             value=value,
             key_name=self.key_name,
             display_name=self.display_name,
-            position=int(position) if position.isdigit() else None,
+            position=int(position) if is_digits(position) else None,
             required=self.required,
             editable=self.editable,
         )
