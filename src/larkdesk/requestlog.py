@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import envelope
 from .errors import FeishuError, InternalError
+from .logsafe import escape
 
 access_log = logging.getLogger("larkdesk.access")
 error_log = logging.getLogger("larkdesk.error")
@@ -49,14 +50,14 @@ class RequestLogMiddleware:
         except FeishuError as error:
             await self._answer(error, log_id, scope, receive, send_with_log_id, status)
         except Exception:
-            error_log.exception("log_id=%s unhandled error on %s", log_id, scope["path"])
+            error_log.exception("log_id=%s unhandled error on %s", log_id, escape(scope["path"]))
             await self._answer(InternalError(), log_id, scope, receive, send_with_log_id, status)
         finally:
             access_log.info(
                 "log_id=%s method=%s path=%s status=%s ms=%.1f",
                 log_id,
-                scope["method"],
-                scope["path"],
+                escape(scope["method"]),
+                escape(scope["path"]),
                 status,
                 (time.perf_counter() - started) * 1000,
             )
