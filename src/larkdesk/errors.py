@@ -64,9 +64,11 @@ class RateLimited(FeishuError):
         super().__init__()
 
     def headers(self) -> dict[str, str]:
+        # Retry-After too (whole seconds, at least 1), for HTTP clients that know only it.
         return {
-            "x-ogw-ratelimit-limit": str(self.limit),
-            "x-ogw-ratelimit-reset": str(self.reset_seconds),
+            "X-Ogw-Ratelimit-Limit": str(self.limit),
+            "X-Ogw-Ratelimit-Reset": str(self.reset_seconds),
+            "Retry-After": str(self.reset_seconds),
         }
 
 

@@ -12,14 +12,13 @@ from starlette.routing import Route
 from .. import envelope
 from ..errors import TokenInvalidParam
 from ..jsonbody import MalformedBody, decode_json, read_limited
+from ..server_limits import TOKEN_BODY_BYTES
 from .tokens import TokenService
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 async def _credentials(request: Request) -> tuple[object, object]:
     try:  # a body too large is refused before it is read in full, as every body
-        body = await read_limited(request, MAX_BODY_BYTES)
+        body = await read_limited(request, TOKEN_BODY_BYTES)
         fields: Any = decode_json(body) if body else {}
     except MalformedBody:
         raise TokenInvalidParam() from None

@@ -2,7 +2,7 @@
 limit, decoded strictly and checked; every problem is a `BadRequest` naming the field.
 
 Decisions where Feishu's documents are silent:
-- a body over `MAX_BODY_BYTES` (64 KiB) is refused before it is read in full;
+- a body over its endpoint's limit (`server_limits`) is refused before it is read in full;
 - JSON types are strict (`"status": "50"` or `"human_service": 1` is a wrong type);
   `null` counts as absent; unknown keys are ignored, as for query parameters;
 - an update must change something: an empty object is refused;

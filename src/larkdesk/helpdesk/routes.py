@@ -16,7 +16,13 @@ from starlette.routing import Route
 
 from .. import envelope
 from ..auth.gateway import Api, Gateway
-from ..ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS
+from ..ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS, TICKET_GET_LIMITS
+from ..server_limits import (
+    FIELD_BODY_BYTES,
+    LIST_FIELDS_BODY_BYTES,
+    START_SERVICE_BODY_BYTES,
+    UPDATE_TICKET_BODY_BYTES,
+)
 from .bodies import (
     ListFieldsBody,
     StartServiceBody,
@@ -37,7 +43,7 @@ if TYPE_CHECKING:
 READ_SCOPES = ("helpdesk:all:readonly", "helpdesk:all")
 WRITE_SCOPES = ("helpdesk:all",)
 LIST_TICKETS = Api("helpdesk.v1.ticket.list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
-GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
+GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, TICKET_GET_LIMITS)
 UPDATE_TICKET = Api("helpdesk.v1.ticket.update", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
 START_SERVICE = Api("helpdesk.v1.ticket.start_service", WRITE_SCOPES, START_SERVICE_LIMITS)
 LIST_FIELDS = Api("helpdesk.v1.ticket_customized_field.list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
@@ -78,7 +84,9 @@ class HelpdeskRoutes:
 
     async def update_ticket(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, UPDATE_TICKET)
-        change = check_update(decode_body(await read_body(request), UpdateTicketBody))
+        change = check_update(
+            decode_body(await read_body(request, UPDATE_TICKET_BODY_BYTES), UpdateTicketBody)
+        )
         await anyio.to_thread.run_sync(
             self._lifecycle.update_ticket,
             caller.helpdesk.helpdesk_id,
@@ -89,7 +97,9 @@ class HelpdeskRoutes:
 
     async def start_service(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, START_SERVICE)
-        body = check_start(decode_body(await read_body(request), StartServiceBody))
+        body = check_start(
+            decode_body(await read_body(request, START_SERVICE_BODY_BYTES), StartServiceBody)
+        )
         started = await anyio.to_thread.run_sync(
             self._lifecycle.start_service,
             caller.helpdesk.helpdesk_id,
@@ -106,7 +116,9 @@ class HelpdeskRoutes:
             parse_int("page_size", size[0], 1, MAX_FIELD_PAGE) if size else DEFAULT_FIELD_PAGE
         )
         token = params["page_token"][0] if params.get("page_token") else None
-        body = decode_body(await read_body(request), ListFieldsBody, required=False)
+        body = decode_body(
+            await read_body(request, LIST_FIELDS_BODY_BYTES), ListFieldsBody, required=False
+        )
         page = await anyio.to_thread.run_sync(
             self._lifecycle.list_customized_fields,
             caller.helpdesk.helpdesk_id,
@@ -118,7 +130,7 @@ class HelpdeskRoutes:
 
     async def create_customized_field(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, CREATE_FIELD)
-        body = decode_body(await read_body(request), FieldBody)
+        body = decode_body(await read_body(request, FIELD_BODY_BYTES), FieldBody)
         created = await anyio.to_thread.run_sync(
             self._fields.create, caller.helpdesk.helpdesk_id, body
         )
@@ -133,7 +145,7 @@ class HelpdeskRoutes:
 
     async def patch_customized_field(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, PATCH_FIELD)
-        body = decode_body(await read_body(request), FieldBody)
+        body = decode_body(await read_body(request, FIELD_BODY_BYTES), FieldBody)
         await anyio.to_thread.run_sync(
             self._fields.change, caller.helpdesk.helpdesk_id, request.path_params[FIELD_ID], body
         )
