@@ -17,6 +17,7 @@ import click
 
 from . import __version__, admin, demo
 from .cli_store import cli_store, db_option
+from .server_limits import HEAD_TIMEOUT_SECONDS, HttpImplementation, WireLimits, WireOptions
 from .settings import Settings, default_db
 from .store import StoreUnavailable
 from .store.base import Store
@@ -111,6 +112,21 @@ def _logging_config(level: str) -> dict[str, Any]:
     show_default="$LARKDESK_REDIS",
     help="redis://... URL: rate limits and issued tokens shared by every worker using it.",
 )
+@click.option(
+    "--http",
+    "http_parser",
+    type=click.Choice(["httptools", "h11"]),
+    default="httptools",
+    show_default=True,
+    help="uvicorn's HTTP/1.1 parser (both hardened alike; h11 is pure Python).",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=HEAD_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds a request's headers, and then its body, may take to arrive (slow clients).",
+)
 def serve(
     db: str,
     host: str,
@@ -120,8 +136,13 @@ def serve(
     log_level: str,
     workers: int | None,
     redis_url: str | None,
+    http_parser: HttpImplementation,
+    read_timeout: float,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
+    wire = WireOptions(
+        http_parser, WireLimits(head_timeout=read_timeout, body_timeout=read_timeout)
+    )
     settings = Settings(
         db=db,
         host=host,
@@ -145,9 +166,9 @@ def serve(
             click.echo("Try it:\n" + curl_lines(base, creds))
             sys.stdout.flush()
         if workers == 1:
-            _run_server(settings, store)
+            _run_server(settings, store, wire)
             return
-    _run_workers(settings, workers)
+    _run_workers(settings, workers, wire)
 
 
 def default_workers(settings: Settings) -> int:
@@ -158,36 +179,28 @@ def default_workers(settings: Settings) -> int:
     return 1
 
 
-def _run_server(settings: Settings, store: Store) -> None:
+def _run_server(settings: Settings, store: Store, wire: WireOptions) -> None:
     """Serve in this process, on `store` (already open and migrated)."""
-    import uvicorn
-
     from .app import create_app
+    from .serving import run
 
-    uvicorn.run(
-        create_app(settings, store),
-        host=settings.host,
-        port=settings.port,
-        log_config=_logging_config(settings.log_level),
-        access_log=False,
-        server_header=False,
-    )
+    app = create_app(settings, store)
+    log_config = _logging_config(settings.log_level)
+    run(app, host=settings.host, port=settings.port, log_config=log_config, wire=wire)
 
 
-def _run_workers(settings: Settings, workers: int) -> None:
+def _run_workers(settings: Settings, workers: int, wire: WireOptions) -> None:
     """Serve from `workers` processes sharing the port; each rebuilds its settings from env."""
-    import uvicorn
+    from .serving import run
 
     os.environ.update(settings.to_env())
-    uvicorn.run(
+    run(
         "larkdesk.app:create_app_from_env",
-        factory=True,
-        workers=workers,
         host=settings.host,
         port=settings.port,
         log_config=_logging_config(settings.log_level),
-        access_log=False,
-        server_header=False,
+        wire=wire,
+        workers=workers,
     )
 
 

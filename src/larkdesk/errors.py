@@ -81,6 +81,12 @@ class BadRequest(FeishuError):
     msg = "Bad request, please check your request body"
 
 
+class RequestTimeout(BadRequest):
+    """The request's headers or body did not arrive in time (a slow or stalled client)."""
+
+    http_status = 408
+
+
 class HelpdeskUnauthorized(FeishuError):
     http_status = 401
     code = 154001
@@ -122,6 +128,7 @@ WIRE_ERRORS: tuple[type[FeishuError], ...] = (
     ScopeDenied,
     RateLimited,
     BadRequest,
+    RequestTimeout,
     HelpdeskUnauthorized,
     ResourceNotFound,
     InternalError,

@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import envelope
@@ -47,6 +48,8 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_log_id)
+        except ClientDisconnect:  # gone (or cut off by the read timeout): nobody to answer
+            status = status or 499
         except FeishuError as error:
             await self._answer(error, log_id, scope, receive, send_with_log_id, status)
         except Exception:

@@ -11,6 +11,9 @@ and checks each is accepted and has this headroom over it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -42,3 +45,23 @@ dropdown options (`display_name` 255 and an echoed `tag`)."""
 
 LIST_FIELDS_BODY_BYTES = 64 * KIB
 """`{"visible": bool}`, which lark-oapi sends as the body of a GET."""
+
+
+@dataclass(frozen=True, slots=True)
+class WireLimits:
+    """The limits the HTTP protocol enforces below the app (`http_protocols`)."""
+
+    max_head_bytes: int = MAX_HEAD_BYTES
+    head_timeout: float = HEAD_TIMEOUT_SECONDS
+    body_timeout: float = BODY_TIMEOUT_SECONDS
+
+
+HttpImplementation = Literal["httptools", "h11"]
+
+
+@dataclass(frozen=True, slots=True)
+class WireOptions:
+    """How requests are read: uvicorn's HTTP parser and the limits on heads and bodies."""
+
+    http: HttpImplementation = "httptools"
+    limits: WireLimits = field(default_factory=WireLimits)
