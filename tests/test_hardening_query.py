@@ -65,6 +65,11 @@ def test_an_indexed_status_list_is_a_bad_value_when_out_of_range() -> None:
         parse("status_list[0]=6")
 
 
+def test_only_array_values_are_trimmed() -> None:
+    query = parse("guest_name=%20M&tags=%20a%20&status_list=%201")
+    assert (query.guest_name, query.tags, query.statuses) == (" M", ("a",), (1,))
+
+
 def test_indexed_keys_of_other_parameters_stay_unknown_and_ignored() -> None:
     assert parse("page[0]=x&foo[1]=y").page == 1
 

@@ -71,6 +71,9 @@ def _array_key(raw_key: str) -> tuple[str, int | None]:
 
 
 def _values(key: str, value: str) -> list[str]:
+    """An array's values trimmed (integer arrays split on commas); other values as sent."""
+    if key not in _ARRAYS:
+        return [value] if value else []
     parts = value.split(",") if key in _INTEGER_ARRAYS else [value]
     return [part.strip() for part in parts if part.strip()]
 
