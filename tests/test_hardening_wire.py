@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
@@ -35,8 +36,8 @@ def server(
     request: pytest.FixtureRequest, demo: tuple[Path, dict[str, str]]
 ) -> Iterator[LiveServer]:
     live = start_server(
-        demo[0], "--http", request.param, "--read-timeout", str(READ_TIMEOUT), "--rate-limit", "off"
-    )
+        demo[0], "--http", request.param, "--read-timeout", str(READ_TIMEOUT)
+    )  # Feishu's rate limits on: only the 429 test comes near them
     yield live
     stop_server(live)
 
@@ -156,6 +157,26 @@ def test_lark_oapi_reads_the_log_id_and_parses_generic_requests(
     assert answered.code == 0 and answered.msg == "success", answered.raw.content
     refused = generic(lark.RequestOption.builder().build())  # no helpdesk header: 401 JSON
     assert refused.code == 154001 and refused.get_log_id()
+
+
+def test_a_429_names_its_headers_in_canonical_case(
+    server: LiveServer, demo: tuple[Path, dict[str, str]]
+) -> None:
+    creds = demo[1]
+    token = httpx.post(
+        server.base_url + TOKEN_PATH,
+        json={"app_id": creds["app_id"], "app_secret": creds["app_secret"]},
+    ).json()["tenant_access_token"]
+    helpdesk = encode_helpdesk_header(creds["helpdesk_id"], creds["helpdesk_token"])
+    request = (
+        b"GET %s/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+        b"X-Lark-Helpdesk-Authorization: %s\r\nConnection: close\r\n\r\n"
+    ) % (LIST_PATH.encode(), token.encode(), helpdesk.encode())
+    answers = [exchange(server, request) for _ in range(12)]  # ticket get: 10 a second
+    limited = next(a for a in answers if a.status == 429)
+    assert {"X-Ogw-Ratelimit-Limit", "X-Ogw-Ratelimit-Reset", "Retry-After"} <= set(limited.names)
+    assert limited.headers["X-Ogw-Ratelimit-Limit"] == "10"
+    assert int(limited.headers["Retry-After"]) >= 1
 
 
 def test_keep_alive_still_serves_request_after_request(server: LiveServer) -> None:

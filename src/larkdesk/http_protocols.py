@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, Protocol
 
 import h11
@@ -62,16 +63,13 @@ class _Cycle(Protocol):
 def error_bytes(error: FeishuError, log_id: str) -> bytes:
     """A whole HTTP response, written by the protocol itself, closing the connection."""
     response = envelope.error_response(error, log_id)
-    head = f"HTTP/1.1 {error.http_status} {_REASONS.get(error.http_status, '')}"
+    head = f"HTTP/1.1 {error.http_status} {HTTPStatus(error.http_status).phrase}"
     fields = [
         (canonical_name(name.encode()), value.encode()) for name, value in response.headers.items()
     ]
     fields += [(b"X-Tt-Logid", log_id.encode()), (b"Connection", b"close")]
     lines = [head.encode("latin-1"), *(name + b": " + value for name, value in fields)]
     return b"\r\n".join(lines) + b"\r\n\r\n" + bytes(response.body)
-
-
-_REASONS = {400: "Bad Request", 408: "Request Timeout"}
 
 
 class ConnectionGuard:
