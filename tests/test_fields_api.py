@@ -243,7 +243,8 @@ BAD_CREATES: list[tuple[bytes, tuple[str, ...]]] = [
         ("key_name", "already"),
     ),
     (json.dumps({**GOOD, "description": "x\u0000"}).encode(), ("description", "NUL")),
-    (json.dumps({**GOOD, "description": "x" * 70_000}).encode(), ("larger than 65536",)),
+    (json.dumps({**GOOD, "description": "x" * 70_000}).encode(), ("description", "longer")),
+    (json.dumps({**GOOD, "description": "x" * 1_100_000}).encode(), ("larger than 1048576",)),
 ]
 
 

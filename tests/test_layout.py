@@ -19,6 +19,7 @@ DEFERRED_IMPORTS = {
     ("larkdesk.store", "larkdesk.store.postgres"): "psycopg loads only for a PostgreSQL URL",
     ("larkdesk.store", "larkdesk.store.sqlite"): "sqlite3 loads only for a SQLite path",
     ("larkdesk.cli.migrate", "larkdesk.transfer.migrate"): "psycopg loads only for migrate",
+    ("larkdesk.server.run", "larkdesk.server.protocols"): "uvicorn loads only for serving",
 }
 
 

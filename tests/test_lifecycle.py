@@ -268,7 +268,8 @@ BAD_BODIES: list[tuple[bytes, tuple[str, ...]]] = [
     (b"[]", ("expected object",)),
     (b"", ("JSON object",)),
     (b"{}", ("nothing to update",)),
-    (b'{"comment": "%s"}' % (b"x" * 70_000), ("larger than 65536 bytes",)),
+    (b'{"comment": "%s"}' % (b"x" * 70_000), ("comment", "longer than 10000")),
+    (b'{"comment": "%s"}' % (b"x" * 4_200_000), ("larger than 4194304 bytes",)),
 ]
 
 

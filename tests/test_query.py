@@ -57,8 +57,8 @@ def test_three_array_encodings_mean_the_same(query: str) -> None:
     assert parse(query).statuses == (1, 2, 50)
 
 
-def test_tags_accept_the_same_encodings() -> None:
-    assert parse("tags=VPN&tags[]=账号问题,Billing").tags == ("VPN", "账号问题", "Billing")
+def test_tags_accept_repeated_and_bracketed_keys_and_keep_commas() -> None:
+    assert parse("tags=VPN&tags[]=账号问题,Billing").tags == ("VPN", "账号问题,Billing")
 
 
 def test_unknown_parameters_and_empty_values_are_ignored() -> None:

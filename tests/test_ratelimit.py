@@ -71,4 +71,8 @@ def test_acquire_raises_feishu_429() -> None:
     with pytest.raises(RateLimited) as caught:
         anyio.run(burst)
     assert (caught.value.http_status, caught.value.code) == (429, 99991400)
-    assert caught.value.headers() == {"x-ogw-ratelimit-limit": "50", "x-ogw-ratelimit-reset": "1"}
+    assert caught.value.headers() == {
+        "X-Ogw-Ratelimit-Limit": "50",
+        "X-Ogw-Ratelimit-Reset": "1",
+        "Retry-After": "1",
+    }

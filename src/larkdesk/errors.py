@@ -64,9 +64,11 @@ class RateLimited(FeishuError):
         super().__init__()
 
     def headers(self) -> dict[str, str]:
+        # Retry-After too (whole seconds, at least 1), for HTTP clients that know only it.
         return {
-            "x-ogw-ratelimit-limit": str(self.limit),
-            "x-ogw-ratelimit-reset": str(self.reset_seconds),
+            "X-Ogw-Ratelimit-Limit": str(self.limit),
+            "X-Ogw-Ratelimit-Reset": str(self.reset_seconds),
+            "Retry-After": str(self.reset_seconds),
         }
 
 
@@ -77,6 +79,12 @@ class BadRequest(FeishuError):
     http_status = 400
     code = 154000
     msg = "Bad request, please check your request body"
+
+
+class RequestTimeout(BadRequest):
+    """The request's headers or body did not arrive in time (a slow or stalled client)."""
+
+    http_status = 408
 
 
 class HelpdeskUnauthorized(FeishuError):
@@ -120,6 +128,7 @@ WIRE_ERRORS: tuple[type[FeishuError], ...] = (
     ScopeDenied,
     RateLimited,
     BadRequest,
+    RequestTimeout,
     HelpdeskUnauthorized,
     ResourceNotFound,
     InternalError,

@@ -28,6 +28,9 @@ FEISHU_HELPDESK_LIMITS = (Limit(50, 1.0), Limit(1000, 60.0))
 """The list API's tier in the seed: 50 requests/second and 1000 requests/minute. The
 other helpdesk APIs use it too, except start_service (below)."""
 
+TICKET_GET_LIMITS = (Limit(10, 1.0),)
+"""Ticket get: 10 requests/second, as Feishu documents it (no per-minute figure)."""
+
 START_SERVICE_LIMITS = (Limit(5, 1.0), Limit(100, 60.0))
 """start_service opens a chat per call: a lower tier, 5 requests/second and 100/minute."""
 

@@ -5,25 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import anyio.to_thread
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import TokenInvalidParam
 from ..server import envelope
+from ..server.jsonbody import MalformedBody, decode_json, read_limited
+from ..server.limits import TOKEN_BODY_BYTES
 from .tokens import TokenService
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 async def _credentials(request: Request) -> tuple[object, object]:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise TokenInvalidParam()
-    try:
-        fields: Any = msgspec.json.decode(body) if body else {}
-    except msgspec.DecodeError:
+    try:  # a body too large is refused before it is read in full, as every body
+        body = await read_limited(request, TOKEN_BODY_BYTES)
+        fields: Any = decode_json(body) if body else {}
+    except MalformedBody:
         raise TokenInvalidParam() from None
     if not isinstance(fields, dict):
         raise TokenInvalidParam()

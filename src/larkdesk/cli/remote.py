@@ -89,7 +89,7 @@ def client_for(remote: Remote, max_rps: int) -> FeishuClient:
 
 def parse_time(value: str, end_of_day: bool = False) -> int:
     """Milliseconds since the epoch, or an ISO date / date-time (UTC unless it says)."""
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": int() refuses it
         return int(value)
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):

@@ -10,6 +10,7 @@ import click
 
 from .. import demo
 from ..auth.credentials import encode_helpdesk_header
+from ..server.limits import HEAD_TIMEOUT_SECONDS, HttpImplementation, WireLimits, WireOptions
 from ..server.run import run_server, run_workers
 from ..settings import Settings, from_environment, shown_default
 from ..store.base import Store
@@ -62,6 +63,21 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
     show_default=shown_default("LARKDESK_REDIS"),
     help="redis://... URL: rate limits and issued tokens shared by every worker using it.",
 )
+@click.option(
+    "--http",
+    "http_parser",
+    type=click.Choice(["httptools", "h11"]),
+    default="httptools",
+    show_default=True,
+    help="uvicorn's HTTP/1.1 parser (both hardened alike; h11 is pure Python).",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=HEAD_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds a request's headers, and then its body, may take to arrive (slow clients).",
+)
 def serve(
     db: str,
     host: str,
@@ -71,8 +87,13 @@ def serve(
     log_level: str,
     workers: int | None,
     redis_url: str | None,
+    http_parser: HttpImplementation,
+    read_timeout: float,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
+    wire = WireOptions(
+        http_parser, WireLimits(head_timeout=read_timeout, body_timeout=read_timeout)
+    )
     settings = Settings(
         db=db,
         host=host,
@@ -96,9 +117,9 @@ def serve(
             click.echo("Try it:\n" + curl_lines(base, creds))
             sys.stdout.flush()
         if workers == 1:
-            run_server(settings, store)
+            run_server(settings, store, wire)
             return
-    run_workers(settings, workers)
+    run_workers(settings, workers, wire)
 
 
 def default_workers(settings: Settings) -> int:

@@ -95,7 +95,9 @@ class _TicketMaker:
         self.fields = [definition.items() for definition in CUSTOMIZED_FIELDS]
         self.statuses = _table(STATUS_WEIGHTS)
         self.channels = _table(CHANNEL_WEIGHTS)
-        self.salt = int(helpdesk_id) & ID_MASK if helpdesk_id.isdigit() else 0
+        self.salt = (
+            int(helpdesk_id) & ID_MASK if helpdesk_id.isascii() and helpdesk_id.isdigit() else 0
+        )
         self.last_update = end_ms - 1
 
     def ticket(self, k: int, created: int) -> Ticket:

@@ -2,7 +2,7 @@
 msgspec struct, text checked; every problem is a `BadRequest` naming the field.
 
 Decisions where Feishu's documents are silent:
-- a body over `MAX_BODY_BYTES` (64 KiB) is refused before it is read in full;
+- a body over its endpoint's limit (`server.limits`) is refused before it is read in full;
 - JSON types are strict (`"status": "50"` or `"human_service": 1` is a wrong type);
   `null` counts as absent; unknown keys are ignored, as for query parameters;
 - text fields must not contain the NUL character (PostgreSQL text cannot hold one, and
@@ -18,6 +18,7 @@ import msgspec
 from starlette.requests import Request
 
 from ..errors import BadRequest
+from ..server.jsonbody import BodyTooLarge, MalformedBody, decode_json, read_limited
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -27,16 +28,10 @@ Body = TypeVar("Body", bound=msgspec.Struct)
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The request body, refused as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"the request body is larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_limited(request, limit)
+    except BodyTooLarge as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def decode_body(raw: bytes, kind: type[Body], *, required: bool = True) -> Body:
@@ -46,10 +41,10 @@ def decode_body(raw: bytes, kind: type[Body], *, required: bool = True) -> Body:
             raise BadRequest("the request body must be a JSON object")
         return kind()
     try:
-        return msgspec.json.decode(raw, type=kind)
+        return decode_json(raw, kind)
     except msgspec.ValidationError as exc:
         raise BadRequest(_explain(str(exc))) from None
-    except msgspec.DecodeError as exc:
+    except MalformedBody as exc:
         raise BadRequest(f"the request body is not valid JSON ({exc})") from None
 
 

@@ -7,10 +7,12 @@ import logging
 import secrets
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import FeishuError, InternalError
 from . import envelope
+from .logsafe import escape
 
 access_log = logging.getLogger("larkdesk.access")
 error_log = logging.getLogger("larkdesk.error")
@@ -46,17 +48,19 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_log_id)
+        except ClientDisconnect:  # gone (or cut off by the read timeout): nobody to answer
+            status = status or 499
         except FeishuError as error:
             await self._answer(error, log_id, scope, receive, send_with_log_id, status)
         except Exception:
-            error_log.exception("log_id=%s unhandled error on %s", log_id, scope["path"])
+            error_log.exception("log_id=%s unhandled error on %s", log_id, escape(scope["path"]))
             await self._answer(InternalError(), log_id, scope, receive, send_with_log_id, status)
         finally:
             access_log.info(
                 "log_id=%s method=%s path=%s status=%s ms=%.1f",
                 log_id,
-                scope["method"],
-                scope["path"],
+                escape(scope["method"]),
+                escape(scope["path"]),
                 status,
                 (time.perf_counter() - started) * 1000,
             )

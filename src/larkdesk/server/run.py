@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,6 +13,7 @@ from starlette.applications import Starlette
 from ..settings import Settings
 from ..store.base import Store
 from .app import create_app
+from .limits import WireOptions
 
 
 def logging_config(level: str) -> dict[str, Any]:
@@ -50,33 +52,45 @@ def create_worker_app() -> Starlette:
     return frozen(create_app(Settings.from_env()))
 
 
-def run_server(settings: Settings, store: Store) -> None:
+def run_server(settings: Settings, store: Store, wire: WireOptions) -> None:
     """Serve in this process, on `store` (already open and migrated)."""
-    import uvicorn  # only for serving, not at every command's start
-
-    uvicorn.run(
-        frozen(create_app(settings, store)),
-        host=settings.host,
-        port=settings.port,
-        log_config=logging_config(settings.log_level),
-        access_log=False,
-        server_header=False,
-    )
+    _serve(frozen(create_app(settings, store)), settings, wire)
 
 
-def run_workers(settings: Settings, workers: int) -> None:
+def run_workers(settings: Settings, workers: int, wire: WireOptions) -> None:
     """Serve from `workers` processes sharing the port; each rebuilds its settings from the
     environment this process hands down."""
-    import uvicorn  # only for serving, not at every command's start
-
     os.environ.update(settings.to_env())
-    uvicorn.run(
-        f"{__name__}:create_worker_app",
-        factory=True,
-        workers=workers,
+    _serve(f"{__name__}:create_worker_app", settings, wire, workers=workers)
+
+
+def _serve(app: Any, settings: Settings, wire: WireOptions, workers: int = 1) -> None:
+    """uvicorn with larkdesk's hardened HTTP protocol and wire limits, in this process or in
+    worker processes (which get the same config, pickled); `app` is an ASGI app, or with
+    `workers > 1` a "module:factory" string."""
+    import uvicorn  # only for serving, not at every command's start
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    from .protocols import PROTOCOLS, WireConfig
+
+    config = WireConfig(
+        app,
+        limits=wire.limits,
         host=settings.host,
         port=settings.port,
         log_config=logging_config(settings.log_level),
         access_log=False,
         server_header=False,
+        http=PROTOCOLS[wire.http],
+        ws="none",  # no WebSocket API here; an Upgrade header is an ordinary request
+        factory=workers > 1,
+        workers=workers,
     )
+    server = uvicorn.Server(config)
+    if workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

@@ -24,7 +24,7 @@ import msgspec
 from ..auth import provision
 from ..client import ApiError, Estimate, FeishuClient, WindowDone, walk
 from ..client.walker import By, now_ms
-from ..helpdesk.fields.bodies import TicketCustomizedField, encode_definition
+from ..helpdesk.fields.bodies import TicketCustomizedField, encode_definition, is_digits
 from ..helpdesk.models import InvalidTicket, Ticket, validate
 from ..helpdesk.tickets.service import HelpdeskService
 from ..store.base import ConflictError, CustomizedFieldRecord, Store, SyncState
@@ -122,7 +122,7 @@ def copy_customized_fields(client: FeishuClient, store: Store, helpdesk_id: str)
             CustomizedFieldRecord(
                 helpdesk_id,
                 definition.ticket_customized_field_id,
-                int(position) if position.isdigit() else 0,
+                int(position) if is_digits(position) else 0,
                 encode_definition(definition),
             )
         )

@@ -8,6 +8,11 @@ import msgspec
 from ..models import CustomizedFieldDisplayItem, TicketUser
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit()` is also true for "²" and "①", which `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class DropdownOption(msgspec.Struct, omit_defaults=True):
     tag: str | None = None
     display_name: str | None = None
@@ -57,7 +62,7 @@ class TicketCustomizedField(msgspec.Struct, omit_defaults=True):
             value=value,
             key_name=self.key_name,
             display_name=self.display_name,
-            position=int(position) if position.isdigit() else None,
+            position=int(position) if is_digits(position) else None,
             required=self.required,
             editable=self.editable,
         )

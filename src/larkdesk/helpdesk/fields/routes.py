@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ...auth.gateway import Api, Gateway
 from ...ratelimit import FEISHU_HELPDESK_LIMITS
 from ...server import envelope
+from ...server.limits import FIELD_BODY_BYTES, LIST_FIELDS_BODY_BYTES
 from ..json_body import decode_body, read_body
 from ..params import group_params, parse_int
 from ..scopes import READ_SCOPES, WRITE_SCOPES
@@ -46,7 +47,9 @@ class FieldRoutes:
             parse_int("page_size", size[0], 1, MAX_FIELD_PAGE) if size else DEFAULT_FIELD_PAGE
         )
         token = params["page_token"][0] if params.get("page_token") else None
-        body = decode_body(await read_body(request), ListFieldsBody, required=False)
+        body = decode_body(
+            await read_body(request, LIST_FIELDS_BODY_BYTES), ListFieldsBody, required=False
+        )
         page = await anyio.to_thread.run_sync(
             self._fields.list_customized_fields,
             caller.helpdesk.helpdesk_id,
@@ -58,7 +61,7 @@ class FieldRoutes:
 
     async def create_customized_field(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, CREATE_FIELD)
-        body = decode_body(await read_body(request), FieldBody)
+        body = decode_body(await read_body(request, FIELD_BODY_BYTES), FieldBody)
         created = await anyio.to_thread.run_sync(
             self._fields.create, caller.helpdesk.helpdesk_id, body
         )
@@ -73,7 +76,7 @@ class FieldRoutes:
 
     async def patch_customized_field(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, PATCH_FIELD)
-        body = decode_body(await read_body(request), FieldBody)
+        body = decode_body(await read_body(request, FIELD_BODY_BYTES), FieldBody)
         await anyio.to_thread.run_sync(
             self._fields.change, caller.helpdesk.helpdesk_id, request.path_params[FIELD_ID], body
         )

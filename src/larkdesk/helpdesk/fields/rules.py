@@ -21,7 +21,13 @@ from ...errors import BadRequest
 from ..json_body import check_text
 from ..models import CustomizedFieldDisplayItem
 from ..params import MAX_LIST_ITEMS
-from .bodies import DropdownOption, DropdownOptions, FieldBody, TicketCustomizedField
+from .bodies import (
+    DropdownOption,
+    DropdownOptions,
+    FieldBody,
+    TicketCustomizedField,
+    is_digits,
+)
 
 FIELD_TYPES = ("text", "multiline", "dropdown")
 MAX_TEXT_VALUE = 1024
@@ -113,14 +119,14 @@ def with_tags(field_id: str, names: list[str], kept: DropdownOptions | None) -> 
 def stored_number(text: str | None) -> int:
     """A stored string of digits as a number; 0 for anything else (a synced definition
     may carry a position that is not one, as `larkdesk sync` reads it too)."""
-    return int(text) if text and text.isdigit() else 0
+    return int(text) if text and is_digits(text) else 0
 
 
 def checked_position(value: str | None) -> int | None:
     """A given `position` as a number, checked; None when absent."""
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_POSITION:
+    if not is_digits(value) or not 1 <= int(value) <= MAX_POSITION:
         raise BadRequest(f"position must be a whole number 1..{MAX_POSITION} as a string")
     return int(value)
 

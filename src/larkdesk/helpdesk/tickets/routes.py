@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...auth.gateway import Api, Gateway
-from ...ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS
+from ...ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS, TICKET_GET_LIMITS
 from ...server import envelope
+from ...server.limits import START_SERVICE_BODY_BYTES, UPDATE_TICKET_BODY_BYTES
 from ..json_body import decode_body, read_body
 from ..scopes import READ_SCOPES, WRITE_SCOPES
 from .bodies import StartServiceBody, UpdateTicketBody, check_start, check_update
@@ -22,7 +23,7 @@ from .query import parse_ticket_query
 from .service import HelpdeskService
 
 LIST_TICKETS = Api("helpdesk.v1.ticket.list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
-GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
+GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, TICKET_GET_LIMITS)
 UPDATE_TICKET = Api("helpdesk.v1.ticket.update", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
 START_SERVICE = Api("helpdesk.v1.ticket.start_service", WRITE_SCOPES, START_SERVICE_LIMITS)
 TICKETS = "/open-apis/helpdesk/v1/tickets"
@@ -56,7 +57,9 @@ class TicketRoutes:
 
     async def update_ticket(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, UPDATE_TICKET)
-        change = check_update(decode_body(await read_body(request), UpdateTicketBody))
+        change = check_update(
+            decode_body(await read_body(request, UPDATE_TICKET_BODY_BYTES), UpdateTicketBody)
+        )
         await anyio.to_thread.run_sync(
             self._lifecycle.update_ticket,
             caller.helpdesk.helpdesk_id,
@@ -67,7 +70,9 @@ class TicketRoutes:
 
     async def start_service(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, START_SERVICE)
-        body = check_start(decode_body(await read_body(request), StartServiceBody))
+        body = check_start(
+            decode_body(await read_body(request, START_SERVICE_BODY_BYTES), StartServiceBody)
+        )
         started = await anyio.to_thread.run_sync(
             self._lifecycle.start_service,
             caller.helpdesk.helpdesk_id,
