@@ -20,8 +20,11 @@ from .auth.routes import AuthRoutes
 from .auth.tokens import RedisTokens, TokenService
 from .helpdesk.definitions import FieldDefinitions
 from .helpdesk.lifecycle import TicketLifecycle
+from .helpdesk.messages.routes import MessageRoutes
+from .helpdesk.messages.service import TicketMessages
 from .helpdesk.routes import HelpdeskRoutes
 from .helpdesk.service import HelpdeskService
+from .operator.routes import OperatorRoutes
 from .ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
 from .requestlog import RequestLogMiddleware
 from .settings import Settings
@@ -39,6 +42,7 @@ class Services:
     helpdesk: HelpdeskService
     lifecycle: TicketLifecycle
     fields: FieldDefinitions
+    messages: TicketMessages
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
@@ -60,6 +64,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         helpdesk=HelpdeskService(store),
         lifecycle=TicketLifecycle(store),
         fields=FieldDefinitions(store),
+        messages=TicketMessages(store),
     )
 
 
@@ -88,6 +93,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     routes = [
         *AuthRoutes(services.tokens).routes(),
         *HelpdeskRoutes(gateway, services).routes(),
+        *MessageRoutes(gateway, services).routes(),
+        *OperatorRoutes(services, settings.operator_token).routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -17,7 +17,8 @@ import click
 
 from . import __version__, admin, demo
 from .cli_store import cli_store, db_option
-from .settings import Settings, default_db
+from .messages_cli import say_command
+from .settings import Settings, default_db, operator_token
 from .store import StoreUnavailable
 from .store.base import Store
 from .ticket_cli import field_group, ticket_group
@@ -129,6 +130,7 @@ def serve(
         rate_limit="off" if rate_limit == "off" else "feishu",
         log_level=log_level,
         redis=redis_url or None,
+        operator_token=operator_token(),
     )
     if workers is None:
         workers = default_workers(settings)
@@ -368,6 +370,7 @@ def migrate_command(source: str, target: str, chunk: int) -> None:
         raise click.ClickException("the copy did not verify: counts differ (see above)")
 
 
+ticket_group.add_command(say_command)
 main.add_command(ticket_group)
 main.add_command(field_group)
 main.add_command(export_command)

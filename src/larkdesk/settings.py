@@ -16,6 +16,11 @@ def default_db() -> str:
     return os.environ.get("LARKDESK_DB") or DEFAULT_DB
 
 
+def operator_token() -> str | None:
+    """`LARKDESK_OPERATOR_TOKEN`: the operator API's bearer token (unset: the API is off)."""
+    return os.environ.get("LARKDESK_OPERATOR_TOKEN") or None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     db: str = DEFAULT_DB
@@ -26,6 +31,9 @@ class Settings:
     # Redis for rate-limit windows and issued tokens shared by every worker; None keeps
     # both in this process. Not in repr: the URL may carry a password.
     redis: str | None = field(default=None, repr=False)
+    # The bearer token of the operator API (/larkdesk/v1/...); None turns that API off.
+    # A secret: never in repr.
+    operator_token: str | None = field(default=None, repr=False)
 
     def to_env(self) -> dict[str, str]:
         """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
@@ -34,6 +42,7 @@ class Settings:
             "LARKDESK_RATE_LIMIT": self.rate_limit,
             "LARKDESK_LOG_LEVEL": self.log_level,
             "LARKDESK_REDIS": self.redis or "",
+            "LARKDESK_OPERATOR_TOKEN": self.operator_token or "",
         }
 
     @classmethod
@@ -46,4 +55,5 @@ class Settings:
             rate_limit="off" if mode == "off" else "feishu",
             log_level=os.environ.get("LARKDESK_LOG_LEVEL", "info"),
             redis=os.environ.get("LARKDESK_REDIS") or None,
+            operator_token=operator_token(),
         )
