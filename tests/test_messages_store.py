@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +198,32 @@ def test_concurrent_messages_of_one_ticket_get_distinct_positions(store: Store) 
     with ThreadPoolExecutor(4) as pool:
         positions = sorted(pool.map(say, range(12)))
     assert positions == list(range(1, 13))
+
+
+def test_larkdesk_migrate_copies_conversations_and_images(tmp_path: Path) -> None:
+    from larkdesk.copydb import copy_database
+    from larkdesk.store import open_store
+    from larkdesk.store.sqlite import SQLiteStore
+
+    from .backends import postgres_schema
+
+    path = tmp_path / "source.db"
+    source = SQLiteStore(path)
+    hd = desk(source)
+    source.create_ticket(to_record(human_ticket(), hd))
+    image = ImageRecord("img_v2_m", hd, "image/png", b"\x89PNG\r\n\x1a\nbytes")
+    service = TicketMessages(source)
+    service.post(hd, "7000000000000000001", Draft("guest", parse_text("hello"), (image,)))
+    service.post(hd, "7000000000000000001", Draft("agent", parse_text("hi")))
+    source.add_private_message(hd, "ou_guest", MessageRecord("", "om_p", T0, b"{}"))
+    before = source.list_messages(hd, "7000000000000000001", None, 0, 10)
+    source.close()
+    with postgres_schema() as url:
+        report = copy_database(str(path), url)
+        assert report.tickets_copied == 1 and report.verified
+        target = open_store(url)
+        try:
+            assert target.list_messages(hd, "7000000000000000001", None, 0, 10) == before
+            assert target.get_image(hd, "img_v2_m") == image
+        finally:
+            target.close()
