@@ -8,11 +8,11 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from larkdesk.helpdesk.tickets.query import parse_ticket_query
 from starlette.testclient import TestClient
 
 from larkdesk.errors import BadRequest
 from larkdesk.helpdesk.models import Ticket, TicketTag, to_record
+from larkdesk.helpdesk.tickets.query import parse_ticket_query
 from larkdesk.store.base import TicketQuery
 
 from .backends import open_backend

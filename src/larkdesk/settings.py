@@ -61,6 +61,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LARKDESK_HELPDESK_ID", None, "`export`/`sync`: the helpdesk's id"),
     Variable("LARKDESK_HELPDESK_TOKEN", None, "`export`/`sync`: the helpdesk's token", secret=True),
     Variable(
+        "LARKDESK_OPERATOR_TOKEN",
+        None,
+        "`serve`: the bearer token of the operator API (`/larkdesk/v1/...`); unset, it is off",
+        secret=True,
+    ),
+    Variable(
         "LARKDESK_CONFIG",
         None,
         "`export`/`sync`: a TOML file with what no flag or variable gives",
@@ -154,6 +160,11 @@ def _revealed(secret: Secret | None) -> str | None:
     return None if secret is None else str(secret)
 
 
+def operator_token() -> str | None:
+    """`LARKDESK_OPERATOR_TOKEN`: the operator API's bearer token (unset: the API is off)."""
+    return _revealed(read_secret("LARKDESK_OPERATOR_TOKEN"))
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What `larkdesk serve` runs with, from its flags or (in workers) the environment."""
@@ -166,6 +177,9 @@ class Settings:
     # Redis for rate-limit windows and issued tokens shared by every worker; None keeps
     # both in this process. Not in repr: the URL may carry a password.
     redis: str | None = field(default=None, repr=False)
+    # The bearer token of the operator API (/larkdesk/v1/...); None turns that API off.
+    # A secret: never in repr.
+    operator_token: str | None = field(default=None, repr=False)
 
     def to_env(self) -> dict[str, str]:
         """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
@@ -174,6 +188,7 @@ class Settings:
             "LARKDESK_RATE_LIMIT": self.rate_limit,
             "LARKDESK_LOG_LEVEL": self.log_level,
             "LARKDESK_REDIS": self.redis or "",
+            "LARKDESK_OPERATOR_TOKEN": self.operator_token or "",
         }
 
     @classmethod
@@ -187,4 +202,5 @@ class Settings:
             rate_limit="off" if mode == "off" else "feishu",
             log_level=read("LARKDESK_LOG_LEVEL") or default_of("LARKDESK_LOG_LEVEL"),
             redis=_revealed(read_secret("LARKDESK_REDIS")),
+            operator_token=operator_token(),
         )

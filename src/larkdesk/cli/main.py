@@ -18,6 +18,7 @@ from .fields import field_group
 from .helpdesks import helpdesk_group
 from .imports import import_command
 from .migrate import migrate_command
+from .say import say_command
 from .serve import serve
 from .sync import sync_command
 from .tickets import ticket_group
@@ -29,6 +30,7 @@ def main() -> None:
     """larkdesk: a Feishu (Lark) Helpdesk-compatible ticket service you run yourself."""
 
 
+ticket_group.add_command(say_command)
 for command in (
     serve,
     demo_command,

@@ -12,7 +12,7 @@ from .. import demo
 from ..auth.credentials import encode_helpdesk_header
 from ..server.limits import HEAD_TIMEOUT_SECONDS, HttpImplementation, WireLimits, WireOptions
 from ..server.run import run_server, run_workers
-from ..settings import Settings, from_environment, shown_default
+from ..settings import Settings, from_environment, operator_token, shown_default
 from ..store.base import Store
 from .options import cli_store, db_option, say
 
@@ -101,6 +101,7 @@ def serve(
         rate_limit="off" if rate_limit == "off" else "feishu",
         log_level=log_level,
         redis=redis_url or None,
+        operator_token=operator_token(),
     )
     if workers is None:
         workers = default_workers(settings)

@@ -15,7 +15,9 @@ from starlette.routing import Route
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
 from ..helpdesk.fields.routes import FieldRoutes
+from ..helpdesk.messages.routes import MessageRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
+from ..operator.routes import OperatorRoutes
 from ..settings import Settings
 from ..store.base import Store
 from . import envelope
@@ -38,13 +40,15 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return envelope.not_found()
 
 
-def route_table(services: Services) -> list[Route]:
+def route_table(services: Services, operator_token: str | None = None) -> list[Route]:
     """Every API larkdesk answers, each resource's routes given the services it needs."""
     gateway = Gateway(services.store, services.tokens, services.limiter)
     return [
         *AuthRoutes(services.tokens).routes(),
         *TicketRoutes(gateway, services.helpdesk, services.lifecycle).routes(),
         *FieldRoutes(gateway, services.fields).routes(),
+        *MessageRoutes(gateway, services.messages).routes(),
+        *OperatorRoutes(services.messages, operator_token).routes(),
     ]
 
 
@@ -52,7 +56,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     """The larkdesk ASGI app on `store` (or the store named by `settings.db`)."""
     services = build_services(settings, store)
     app = Starlette(
-        routes=route_table(services),
+        routes=route_table(services, settings.operator_token),
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={404: _not_found, 405: _not_found, HTTPException: _not_found},
         lifespan=_closing(services),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..auth.tokens import RedisTokens, TokenService
 from ..helpdesk.fields.service import FieldDefinitions
+from ..helpdesk.messages.service import TicketMessages
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..helpdesk.tickets.service import HelpdeskService
 from ..ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
@@ -25,6 +26,7 @@ class Services:
     helpdesk: HelpdeskService
     lifecycle: TicketLifecycle
     fields: FieldDefinitions
+    messages: TicketMessages
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""
@@ -54,4 +56,5 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         helpdesk=HelpdeskService(store),
         lifecycle=TicketLifecycle(store),
         fields=FieldDefinitions(store),
+        messages=TicketMessages(store),
     )

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+from .sql import Sql
+
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
@@ -158,6 +160,57 @@ and the helpdesk's tags it names; whatever it raises rolls the transaction back.
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """One message of a conversation: its ids, time and stored JSON (the message with its
+    sender, text and content, as `helpdesk.messages.content.StoredMessage`)."""
+
+    ticket_message_id: str
+    message_id: str
+    created_at: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """An image sent in a conversation: its bytes and content type, by image key."""
+
+    image_key: str
+    helpdesk_id: str
+    content_type: str
+    data: bytes
+
+
+InTransaction = Callable[[Sql], object]
+"""A further write run in the same transaction as a message (the event outbox's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageWrite:
+    """What posting a message writes, all in one transaction: the message, the ticket as
+    the message changes it (response times, `updated_at`), the images it carries, and the
+    writes in `also` (each called with the transaction's `Sql`, after the rest)."""
+
+    message: MessageRecord
+    ticket: TicketRecord | None = None
+    images: tuple[ImageRecord, ...] = ()
+    also: tuple[InTransaction, ...] = ()
+
+
+ComposeMessage = Callable[[bytes, int], MessageWrite]
+"""A message, built inside the store's write transaction from the ticket's current wire
+JSON and the position the message takes (1 for a ticket's first); whatever it raises
+rolls the transaction back."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """One page of a ticket's messages (stored JSON, oldest first) and how many match."""
+
+    total: int
+    messages: Sequence[bytes] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
 class ScannedTicket:
     """One ticket of a scan: its place in the list order and its wire JSON."""
 
@@ -258,6 +311,35 @@ class Store(Protocol):
     def list_comments(self, ticket_id: str) -> list[bytes]:
         """The wire JSON of every comment kept for the ticket, oldest first."""
         ...
+
+    # conversations
+    def add_message(
+        self, helpdesk_id: str, ticket_id: str, compose: ComposeMessage
+    ) -> MessageWrite | None:
+        """In one transaction, with the ticket locked against concurrent writers: call
+        `compose` on its current wire JSON and the next position, write the message, the
+        ticket and images it returns, then run its `also` writes. None if the helpdesk has
+        no such ticket (then nothing is written)."""
+        ...
+
+    def add_private_message(
+        self, helpdesk_id: str, receiver_id: str, record: MessageRecord
+    ) -> None:
+        """Keep a bot message sent to a user's private chat (in no ticket)."""
+        ...
+
+    def list_messages(
+        self, helpdesk_id: str, ticket_id: str, window: Window | None, offset: int, limit: int
+    ) -> MessagePage | None:
+        """The ticket's messages created in `window` (inclusive ms), oldest first (then by
+        position), `limit` from `offset`; None if the helpdesk has no such ticket."""
+        ...
+
+    def get_message(self, helpdesk_id: str, ticket_id: str, msg_id: str) -> bytes | None:
+        """One message of the ticket by its ticket_message_id or its message_id."""
+        ...
+
+    def get_image(self, helpdesk_id: str, image_key: str) -> ImageRecord | None: ...
 
     def save_tags(self, helpdesk_id: str, tags: Iterable[TagRecord]) -> None:
         """Add tags to the helpdesk; a name it already has keeps its id."""

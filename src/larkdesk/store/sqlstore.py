@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Concatenate, ParamSpec, TypeVar
 
-from . import comments, fields, identities, sync_state, tags, tickets, tokens
+from . import comments, fields, identities, messages, sync_state, tags, tickets, tokens
 from .base import (
     App,
+    ComposeMessage,
     CustomizedFieldRecord,
     DuplicateKeyError,
     Helpdesk,
+    ImageRecord,
     IssuedToken,
+    MessagePage,
+    MessageRecord,
+    MessageWrite,
     Rewrite,
     ScannedTicket,
     SyncState,
@@ -25,6 +30,7 @@ from .base import (
     TicketQuery,
     TicketRecord,
     User,
+    Window,
     distinct_ids,
 )
 from .filters import Dialect
@@ -137,6 +143,29 @@ class SqlStore:
 
     def list_comments(self, ticket_id: str) -> list[bytes]:
         return self._read(comments.list_comments, ticket_id)
+
+    # -- conversations --------------------------------------------------------
+
+    def add_message(
+        self, helpdesk_id: str, ticket_id: str, compose: ComposeMessage
+    ) -> MessageWrite | None:
+        return self._write(messages.add_message, helpdesk_id, ticket_id, compose)
+
+    def add_private_message(
+        self, helpdesk_id: str, receiver_id: str, record: MessageRecord
+    ) -> None:
+        self._write(messages.add_private_message, helpdesk_id, receiver_id, record)
+
+    def list_messages(
+        self, helpdesk_id: str, ticket_id: str, window: Window | None, offset: int, limit: int
+    ) -> MessagePage | None:
+        return self._read(messages.list_messages, helpdesk_id, ticket_id, window, offset, limit)
+
+    def get_message(self, helpdesk_id: str, ticket_id: str, msg_id: str) -> bytes | None:
+        return self._read(messages.get_message, helpdesk_id, ticket_id, msg_id)
+
+    def get_image(self, helpdesk_id: str, image_key: str) -> ImageRecord | None:
+        return self._read(messages.get_image, helpdesk_id, image_key)
 
     # -- tags and custom fields ----------------------------------------------
 

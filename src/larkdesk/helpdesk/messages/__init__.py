@@ -1,0 +1,1 @@
+"""A ticket's conversation: ticket messages, bot messages, images and FAQ answers."""
