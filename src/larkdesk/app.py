@@ -86,7 +86,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     services = build_services(settings, store)
     gateway = Gateway(services.store, services.tokens, services.limiter)
     routes = [
-        *AuthRoutes(services.tokens).routes(),
+        *AuthRoutes(services.tokens, services.limiter).routes(),
         *HelpdeskRoutes(gateway, services).routes(),
     ]
     app = Starlette(

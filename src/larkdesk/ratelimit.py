@@ -31,6 +31,11 @@ other helpdesk APIs use it too, except start_service (below)."""
 START_SERVICE_LIMITS = (Limit(5, 1.0), Limit(100, 60.0))
 """start_service opens a chat per call: a lower tier, 5 requests/second and 100/minute."""
 
+TOKEN_LIMITS = (Limit(50, 1.0), Limit(1000, 60.0))
+"""The token endpoints, per app, both endpoints together: Feishu limits them without
+publishing a number; larkdesk uses its common tier. A client needs one request per 90
+minutes (the same token is answered while it has more than 30 minutes left)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
