@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 DEFAULT_DB = "larkdesk.db"
+DEFAULT_FILE_MODE = 0o600
+FILE_MODE_ENV = "LARKDESK_FILE_MODE"
 
 RateLimitMode = Literal["feishu", "off"]
 
@@ -14,6 +16,25 @@ RateLimitMode = Literal["feishu", "off"]
 def default_db() -> str:
     """`LARKDESK_DB`, or `./larkdesk.db`."""
     return os.environ.get("LARKDESK_DB") or DEFAULT_DB
+
+
+def file_mode() -> int:
+    """`LARKDESK_FILE_MODE` (octal, e.g. 0640), or 0600: the permission bits of the files
+    larkdesk creates (the SQLite database and its -wal/-shm, exports, checkpoints), which
+    hold guests' names and e-mails and secret hashes."""
+    value = os.environ.get(FILE_MODE_ENV, "").strip()
+    if not value:
+        return DEFAULT_FILE_MODE
+    try:
+        mode = int(value, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777 or not mode & 0o600 == 0o600:
+        raise ValueError(
+            f"{FILE_MODE_ENV} must be octal permission bits with owner read and write"
+            f" (e.g. 0600, 0640), got {value!r}"
+        )
+    return mode
 
 
 @dataclass(frozen=True, slots=True)

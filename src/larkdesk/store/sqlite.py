@@ -18,6 +18,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from ..files import create_private
 from . import sqlite_bulk, sqlite_plans
 from .base import TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
@@ -116,8 +117,12 @@ class SQLiteStore(SqlStore):
     dialect = SQLITE
     upsert_chunk = 500
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, file_mode: int | None = None) -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            # SQLite gives the -wal and -shm files the main file's mode: create it private
+            # (LARKDESK_FILE_MODE), so they are private too.
+            create_private(self.path, file_mode)
         self._writer = _connect(self.path)
         # Bulk writes touch pages of a dozen indexes; a larger cache keeps them resident.
         self._writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
