@@ -29,6 +29,7 @@ from .sqlstore import SqlStore
 T = TypeVar("T")
 P = ParamSpec("P")
 
+# Readers never commit, so their `synchronous` is moot; the writer's is FULL (below).
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
@@ -37,6 +38,10 @@ _PRAGMAS = (
     "PRAGMA cache_size = -65536",
 )
 
+WRITER_SYNCHRONOUS = "FULL"
+"""A write acknowledged with code 0 survives a power loss: every commit syncs the WAL.
+(NORMAL survives a process kill but may lose the last commits on an OS crash; bulk loads
+relax it inside their one transaction, see sqlite_bulk.)"""
 WRITER_CACHE_KIB = -262144  # 256 MiB (negative: KiB, as SQLite counts it)
 # Each reader thread has its own connection and page cache (the file's pages stay in the
 # OS cache anyway): 16 MiB holds every index's upper levels, and keeps a busy server with
@@ -124,6 +129,7 @@ class SQLiteStore(SqlStore):
             # (LARKDESK_FILE_MODE), so they are private too.
             create_private(self.path, file_mode)
         self._writer = _connect(self.path)
+        self._writer.execute(f"PRAGMA synchronous = {WRITER_SYNCHRONOUS}")
         # Bulk writes touch pages of a dozen indexes; a larger cache keeps them resident.
         self._writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
         self._writer_sql = SQLiteSql(self._writer)
