@@ -188,6 +188,11 @@ class ConflictError(Exception):
     """A write that would break an invariant (e.g. a ticket id owned by another helpdesk)."""
 
 
+class StoreBusy(Exception):
+    """A write waited for a lock (SQLite's write lock, a PostgreSQL row lock) longer than
+    the store waits, and wrote nothing; trying again later may succeed."""
+
+
 class DuplicateKeyError(ConflictError):
     """A write of a key another writer stored first (a unique index refused it)."""
 

@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..files import create_private
 from . import sqlite_bulk, sqlite_plans
-from .base import TicketPage, TicketQuery, TicketRecord, distinct_ids
+from .base import StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
 from .migrations import apply_pending
 from .sql import KEEP, REPLACE, Row, Sql, Table
@@ -164,13 +164,14 @@ class SQLiteStore(SqlStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock, _busy_as_store_busy():
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
@@ -243,6 +244,18 @@ class SQLiteStore(SqlStore):
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
         return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
+
+
+@contextmanager
+def _busy_as_store_busy() -> Iterator[None]:
+    """Another connection (an import in another process, say) held the write lock for
+    longer than busy_timeout: `StoreBusy`, which callers may retry, not a crash."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreBusy(str(exc)) from exc
+        raise
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
