@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import RateLimited
+from .redis_options import redis_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class RedisRateLimiter:
     def __init__(self, url: str, clock: Callable[[], float] | None = None) -> None:
         import redis.asyncio
 
-        self._redis: Any = redis.asyncio.Redis.from_url(url)
+        self._redis: Any = redis.asyncio.Redis.from_url(url, **redis_options(asynchronous=True))
         self._script = self._redis.register_script(_SLIDING_WINDOW_LUA)
         self._clock = clock
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import InvalidAccessToken, TokenInvalidParam, TokenSecretInvalid
+from ..redis_options import redis_options
 from ..store.base import App, IssuedToken, Store
 from .credentials import derive_access_token, hash_secret, new_token_salt, secret_matches
 
@@ -63,7 +64,7 @@ class RedisTokens:
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=2.0)
+        self._redis: Any = redis.Redis.from_url(url, **redis_options(asynchronous=False))
 
     def remember(self, token_hash: str, app: App, expires_at_ms: int, now_ms: int) -> None:
         if expires_at_ms <= now_ms:
