@@ -17,7 +17,7 @@ from starlette.responses import Response
 from . import envelope
 from .auth.gateway import Gateway
 from .auth.routes import AuthRoutes
-from .auth.tokens import RedisTokens, TokenService
+from .auth.tokens import RedisTokens, TokenService, signing_key
 from .helpdesk.definitions import FieldDefinitions
 from .helpdesk.lifecycle import TicketLifecycle
 from .helpdesk.routes import HelpdeskRoutes
@@ -52,7 +52,7 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store if store is not None else open_store(settings.db)
-    shared = RedisTokens(settings.redis) if settings.redis else None
+    shared = RedisTokens(settings.redis, signing_key(store)) if settings.redis else None
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),

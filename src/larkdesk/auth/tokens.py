@@ -12,33 +12,42 @@ which carries the app secret, computes the same token again.
 Tokens are kept hashed in the store, so every worker on the same database accepts
 them; a verified token is cached in memory for a short while to keep the hot path
 off the database. With `--redis`, an issued token is also written to Redis (by hash,
-with the app, expiring with the token), and a worker that has not seen it yet looks
-there before the database. The database stays the source of truth: a token missing
+with the app, expiring with the token, signed under a server secret kept in the
+database: `redis_tokens`), and a worker that has not seen it yet looks there before the
+database. The database stays the source of truth: a token missing
 from Redis (flushed, or issued before Redis was configured) is found there and put back,
 and a Redis outage only costs database reads.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..errors import InvalidAccessToken, TokenInvalidParam, TokenSecretInvalid
-from ..redis_options import redis_options
 from ..store.base import App, IssuedToken, Store
 from .credentials import derive_access_token, hash_secret, new_token_salt, secret_matches
+from .redis_tokens import REDIS_TOKEN_PREFIX, RedisTokens, signing_key
 
 TOKEN_TTL_SECONDS = 7200
 REANSWER_SECONDS = 1800
 """Feishu answers the same token again while it has more than this many seconds left."""
 CACHE_SECONDS = 30.0
-REDIS_TOKEN_PREFIX = "larkdesk:token:"
 
 log = logging.getLogger(__name__)
+
+# RedisTokens lives in redis_tokens; named here too, where the token service is.
+__all__ = [
+    "REDIS_TOKEN_PREFIX",
+    "Grant",
+    "RedisTokens",
+    "SharedTokens",
+    "TokenService",
+    "signing_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,47 +65,6 @@ class SharedTokens(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class RedisTokens:
-    """`SharedTokens` in Redis: one key per token hash, expiring with the token."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._redis: Any = redis.Redis.from_url(url, **redis_options(asynchronous=False))
-
-    def remember(self, token_hash: str, app: App, expires_at_ms: int, now_ms: int) -> None:
-        if expires_at_ms <= now_ms:
-            return
-        value = json.dumps(
-            {
-                "app_id": app.app_id,
-                "tenant_key": app.tenant_key,
-                "name": app.name,
-                "secret_hash": app.secret_hash,
-                "scopes": list(app.scopes),
-                "expires_at_ms": expires_at_ms,
-            }
-        )
-        self._redis.set(REDIS_TOKEN_PREFIX + token_hash, value, px=expires_at_ms - now_ms)
-
-    def recall(self, token_hash: str) -> tuple[App, int] | None:
-        raw = self._redis.get(REDIS_TOKEN_PREFIX + token_hash)
-        if raw is None:
-            return None
-        fields = json.loads(raw)
-        app = App(
-            fields["app_id"],
-            fields["tenant_key"],
-            fields["name"],
-            fields["secret_hash"],
-            tuple(fields["scopes"]),
-        )
-        return app, int(fields["expires_at_ms"])
-
-    def close(self) -> None:
-        self._redis.close()
 
 
 class TokenService:

@@ -107,7 +107,9 @@ class SqlStore:
         return self._write(tokens.reuse_or_issue_token, fresh, now_ms, more_than_ms)
 
     def server_secret(self, name: str, candidate: str) -> str:
-        return self._write(tokens.server_secret, name, candidate)
+        # Read first: a read replica has the primary's secret and cannot write one.
+        found = self._read(tokens.find_server_secret, name)
+        return found if found is not None else self._write(tokens.server_secret, name, candidate)
 
     # -- tickets --------------------------------------------------------------
 

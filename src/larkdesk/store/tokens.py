@@ -65,6 +65,11 @@ def reuse_or_issue_token(
     return fresh
 
 
+def find_server_secret(db: Sql, name: str) -> str | None:
+    row = db.one("SELECT value FROM server_secrets WHERE name = ?", (name,))
+    return str(row[0]) if row else None
+
+
 def server_secret(db: Sql, name: str, candidate: str) -> str:
     """The secret called `name`; `candidate` becomes it if there is none yet (the first
     worker to start wins, every other one reads the winner's)."""
