@@ -143,13 +143,17 @@ def assert_error(response: Any, status: int, code: int, *words: str) -> dict[str
 
 
 def test_tenant_token_shape_and_expiry(client: TestClient, identity: Identity) -> None:
+    tokens = set()
     for path in (TOKEN_PATH, TOKEN_PATH + "/"):
         body = client.post(
             path, json={"app_id": identity.app_id, "app_secret": identity.app_secret}
         ).json()
         assert set(body) == {"code", "msg", "tenant_access_token", "expire"}
-        assert (body["code"], body["msg"], body["expire"]) == (0, "ok", 7200)
+        assert (body["code"], body["msg"]) == (0, "ok")
+        assert 7190 <= body["expire"] <= 7200  # the seconds the token has left
         assert body["tenant_access_token"].startswith("t-")
+        tokens.add(body["tenant_access_token"])
+    assert len(tokens) == 1  # the same token while it has more than 30 minutes left
 
 
 def test_app_token_endpoint(client: TestClient, identity: Identity) -> None:
@@ -158,7 +162,7 @@ def test_app_token_endpoint(client: TestClient, identity: Identity) -> None:
         json={"app_id": identity.app_id, "app_secret": identity.app_secret},
     )
     body = response.json()
-    assert body["code"] == 0 and body["expire"] == 7200 and body["app_access_token"]
+    assert body["code"] == 0 and 7190 <= body["expire"] <= 7200 and body["app_access_token"]
 
 
 @pytest.mark.parametrize(
@@ -190,9 +194,12 @@ def test_wrong_secret_is_10014(client: TestClient, identity: Identity) -> None:
     )
 
 
-def test_a_new_token_does_not_invalidate_the_old(client: TestClient, seeded: Identity) -> None:
+def test_a_repeated_token_request_answers_a_working_token(
+    client: TestClient, seeded: Identity
+) -> None:
+    # A new token not invalidating the old is tests/test_tokens.py's (it needs a clock).
     first, second = fetch_token(client, seeded), fetch_token(client, seeded)
-    assert first != second
+    assert first == second
     for token in (first, second):
         response = client.get(
             LIST_PATH,

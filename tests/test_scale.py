@@ -7,6 +7,7 @@ import asyncio
 import json
 import random
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from larkdesk.auth.credentials import encode_helpdesk_header, hash_secret
-from larkdesk.auth.tokens import REDIS_TOKEN_PREFIX, RedisTokens, TokenService
+from larkdesk.auth.tokens import REDIS_TOKEN_PREFIX, RedisTokens, TokenService, signing_key
 from larkdesk.errors import InvalidAccessToken
 from larkdesk.ratelimit import FEISHU_HELPDESK_LIMITS, Decision, MemoryRateLimiter, RedisRateLimiter
 from larkdesk.server.app import create_app
@@ -107,14 +108,20 @@ def test_in_process_app_with_redis_limits_at_fifty(store: SQLiteStore) -> None:
 # -- tokens through Redis ----------------------------------------------------------
 
 
-def test_a_token_issued_on_one_database_is_verified_through_redis_alone(tmp_path: Path) -> None:
-    """The verifying side has an empty database: only Redis can know the token."""
+def test_a_token_a_replica_lacks_is_verified_through_redis(tmp_path: Path) -> None:
+    """The verifying side is a copy of the database from before the token was issued (a
+    replica that has not caught up): only Redis, signed with the shared secret, knows it."""
+    issuer_store = SQLiteStore(tmp_path / "a.db")
+    identity = provision(issuer_store)
+    key = signing_key(issuer_store)
+    issuer_store.close()
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
     issuer_store, other_store = SQLiteStore(tmp_path / "a.db"), SQLiteStore(tmp_path / "b.db")
-    issuer = TokenService(issuer_store, shared=RedisTokens(redis_url()))
-    verifier = TokenService(other_store, shared=RedisTokens(redis_url()))
+    issuer = TokenService(issuer_store, shared=RedisTokens(redis_url(), key))
+    verifier = TokenService(other_store, shared=RedisTokens(redis_url(), signing_key(other_store)))
     try:
-        identity = provision(issuer_store)
         grant = issuer.issue(identity.app_id, identity.app_secret, "tenant")
+        assert other_store.find_token(hash_secret(grant.token)) is None
         assert verifier.verify(grant.token).app_id == identity.app_id
         with pytest.raises(InvalidAccessToken):
             verifier.verify("t-" + "0" * 40)
@@ -131,7 +138,7 @@ def test_a_token_only_in_the_database_is_verified_and_put_back_into_redis(
 
     store = SQLiteStore(tmp_path / "t.db")
     plain = TokenService(store)  # issued before Redis was configured
-    shared = TokenService(store, shared=RedisTokens(redis_url()))
+    shared = TokenService(store, shared=RedisTokens(redis_url(), signing_key(store)))
     client = redis.Redis.from_url(redis_url())
     try:
         identity = provision(store)

@@ -23,6 +23,10 @@ class FeishuError(Exception):
     def message(self) -> str:
         return f"{self.msg}: {self.detail}" if self.detail else self.msg
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the envelope's own."""
+        return {}
+
 
 # --- gateway errors (before the API runs) -----------------------------------
 
@@ -107,6 +111,24 @@ class InternalError(FeishuError):
     msg = "Internal error"
 
 
+class ServiceBusy(FeishuError):
+    """The database stayed locked by another write (an import, say) longer than a request
+    waits for it: nothing was written, and the same request can simply be sent again."""
+
+    http_status = 503
+    code = 155000
+    msg = "Internal error"
+    retry_after_seconds = 1
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"the database is busy with another write; retry in {self.retry_after_seconds} s"
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
 # --- token endpoint errors (answered with HTTP 200) -------------------------
 
 
@@ -132,6 +154,7 @@ WIRE_ERRORS: tuple[type[FeishuError], ...] = (
     HelpdeskUnauthorized,
     ResourceNotFound,
     InternalError,
+    ServiceBusy,
     TokenInvalidParam,
     TokenSecretInvalid,
 )

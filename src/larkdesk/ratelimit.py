@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import RateLimited
+from .redis_options import redis_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,11 @@ TICKET_GET_LIMITS = (Limit(10, 1.0),)
 
 START_SERVICE_LIMITS = (Limit(5, 1.0), Limit(100, 60.0))
 """start_service opens a chat per call: a lower tier, 5 requests/second and 100/minute."""
+
+TOKEN_LIMITS = (Limit(50, 1.0), Limit(1000, 60.0))
+"""The token endpoints, per app, both endpoints together: Feishu limits them without
+publishing a number; larkdesk uses its common tier. A client needs one request per 90
+minutes (the same token is answered while it has more than 30 minutes left)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +132,7 @@ class RedisRateLimiter:
     def __init__(self, url: str, clock: Callable[[], float] | None = None) -> None:
         import redis.asyncio
 
-        self._redis: Any = redis.asyncio.Redis.from_url(url)
+        self._redis: Any = redis.asyncio.Redis.from_url(url, **redis_options(asynchronous=True))
         self._script = self._redis.register_script(_SLIDING_WINDOW_LUA)
         self._clock = clock
 

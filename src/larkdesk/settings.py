@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 DEFAULT_DB = "larkdesk.db"
+DEFAULT_FILE_MODE = 0o600
+FILE_MODE_ENV = "LARKDESK_FILE_MODE"
 
 RateLimitMode = Literal["feishu", "off"]
 
@@ -65,6 +67,12 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         "`serve`: the bearer token of the operator API (`/larkdesk/v1/...`); unset, it is off",
         secret=True,
+    ),
+    Variable(
+        "LARKDESK_FILE_MODE",
+        "0600",
+        "the mode, in octal, of files larkdesk creates (the SQLite database, exports,"
+        " checkpoints); owner read and write are required",
     ),
     Variable(
         "LARKDESK_CONFIG",
@@ -163,6 +171,25 @@ def _revealed(secret: Secret | None) -> str | None:
 def operator_token() -> str | None:
     """`LARKDESK_OPERATOR_TOKEN`: the operator API's bearer token (unset: the API is off)."""
     return _revealed(read_secret("LARKDESK_OPERATOR_TOKEN"))
+
+
+def file_mode() -> int:
+    """`LARKDESK_FILE_MODE` (octal, e.g. 0640), or 0600: the permission bits of the files
+    larkdesk creates (the SQLite database and its -wal/-shm, exports, checkpoints), which
+    hold guests' names and e-mails and secret hashes."""
+    value = (read(FILE_MODE_ENV) or "").strip()
+    if not value:
+        return DEFAULT_FILE_MODE
+    try:
+        mode = int(value, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777 or not mode & 0o600 == 0o600:
+        raise ValueError(
+            f"{FILE_MODE_ENV} must be octal permission bits with owner read and write"
+            f" (e.g. 0600, 0640), got {value!r}"
+        )
+    return mode
 
 
 @dataclass(frozen=True, slots=True)

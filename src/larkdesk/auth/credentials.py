@@ -32,8 +32,15 @@ def new_helpdesk_token() -> str:
     return "ht-" + secrets.token_hex(16)
 
 
-def new_access_token() -> str:
-    return "t-" + secrets.token_hex(20)
+def new_token_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def derive_access_token(app_secret: str, salt: str) -> str:
+    """The access token for `salt`: only whoever holds the app secret can compute it, so the
+    store keeps the salt and the token's hash, never the token ("t-" + 40 hex)."""
+    mac = hmac.new(app_secret.encode("utf-8"), salt.encode("ascii"), hashlib.sha256)
+    return "t-" + mac.hexdigest()[:40]
 
 
 def hash_secret(secret: str) -> str:

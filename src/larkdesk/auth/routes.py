@@ -10,10 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import TokenInvalidParam
+from ..ratelimit import TOKEN_LIMITS, NoRateLimiter, RateLimiter
 from ..server import envelope
 from ..server.jsonbody import MalformedBody, decode_json, read_limited
 from ..server.limits import TOKEN_BODY_BYTES
-from .tokens import TokenService
+from .tokens import Grant, TokenService
 
 
 async def _credentials(request: Request) -> tuple[object, object]:
@@ -28,20 +29,27 @@ async def _credentials(request: Request) -> tuple[object, object]:
 
 
 class AuthRoutes:
-    def __init__(self, tokens: TokenService) -> None:
+    def __init__(self, tokens: TokenService, limiter: RateLimiter | None = None) -> None:
         self._tokens = tokens
+        self._limiter = limiter or NoRateLimiter()
+
+    async def _grant(self, request: Request, kind: str) -> Grant:
+        """The app's token; counted against the app's token limit once the app is known
+        (so unknown app ids make no rate-limit keys), before its secret is checked."""
+        app_id, app_secret = await _credentials(request)
+        app = await anyio.to_thread.run_sync(self._tokens.app_for, app_id)
+        await self._limiter.acquire(f"{app.tenant_key}:{app.app_id}:token", TOKEN_LIMITS)
+        return await anyio.to_thread.run_sync(self._tokens.grant, app, app_secret, kind)
 
     async def tenant_access_token(self, request: Request) -> Response:
-        app_id, app_secret = await _credentials(request)
-        grant = await anyio.to_thread.run_sync(self._tokens.issue, app_id, app_secret, "tenant")
+        grant = await self._grant(request, "tenant")
         return envelope.bare(
             {"code": 0, "msg": "ok", "tenant_access_token": grant.token, "expire": grant.expire}
         )
 
     async def app_access_token(self, request: Request) -> Response:
         # For a self-built app Feishu's app token doubles as its tenant token; so does ours.
-        app_id, app_secret = await _credentials(request)
-        grant = await anyio.to_thread.run_sync(self._tokens.issue, app_id, app_secret, "app")
+        grant = await self._grant(request, "app")
         return envelope.bare(
             {
                 "code": 0,

@@ -1,33 +1,53 @@
 """Tenant and app access tokens: issue (7200 s), verify, and expiry.
 
+As on Feishu, an app's tokens are one series: a token request is answered with the app's
+newest token while it has more than 30 minutes left (`expire` = the seconds it has left),
+then with a new one; the older stays valid until it expires. So an app has at most two
+live tokens however often it asks, and the store keeps at most two rows per app. The
+tenant and app token endpoints share the series (for a self-built app Feishu's app token
+doubles as its tenant token). A token is "t-" + HMAC-SHA256(app secret, a random salt):
+the store keeps the salt and the token's hash, never the token, and a repeat request,
+which carries the app secret, computes the same token again.
+
 Tokens are kept hashed in the store, so every worker on the same database accepts
 them; a verified token is cached in memory for a short while to keep the hot path
 off the database. With `--redis`, an issued token is also written to Redis (by hash,
-with the app, expiring with the token), and a worker that has not seen it yet looks
-there before the database. The database stays the source of truth: a token missing
+with the app, expiring with the token, signed under a server secret kept in the
+database: `redis_tokens`), and a worker that has not seen it yet looks there before the
+database. The database stays the source of truth: a token missing
 from Redis (flushed, or issued before Redis was configured) is found there and put back,
-and a Redis outage only costs database reads. Issuing a token never invalidates an
-earlier unexpired one.
+and a Redis outage only costs database reads.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..errors import InvalidAccessToken, TokenInvalidParam, TokenSecretInvalid
 from ..store.base import App, IssuedToken, Store
-from .credentials import hash_secret, new_access_token, secret_matches
+from .credentials import derive_access_token, hash_secret, new_token_salt, secret_matches
+from .redis_tokens import REDIS_TOKEN_PREFIX, RedisTokens, signing_key
 
 TOKEN_TTL_SECONDS = 7200
+REANSWER_SECONDS = 1800
+"""Feishu answers the same token again while it has more than this many seconds left."""
 CACHE_SECONDS = 30.0
-REDIS_TOKEN_PREFIX = "larkdesk:token:"
 
 log = logging.getLogger(__name__)
+
+# RedisTokens lives in redis_tokens; named here too, where the token service is.
+__all__ = [
+    "REDIS_TOKEN_PREFIX",
+    "Grant",
+    "RedisTokens",
+    "SharedTokens",
+    "TokenService",
+    "signing_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,47 +67,6 @@ class SharedTokens(Protocol):
     def close(self) -> None: ...
 
 
-class RedisTokens:
-    """`SharedTokens` in Redis: one key per token hash, expiring with the token."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=2.0)
-
-    def remember(self, token_hash: str, app: App, expires_at_ms: int, now_ms: int) -> None:
-        if expires_at_ms <= now_ms:
-            return
-        value = json.dumps(
-            {
-                "app_id": app.app_id,
-                "tenant_key": app.tenant_key,
-                "name": app.name,
-                "secret_hash": app.secret_hash,
-                "scopes": list(app.scopes),
-                "expires_at_ms": expires_at_ms,
-            }
-        )
-        self._redis.set(REDIS_TOKEN_PREFIX + token_hash, value, px=expires_at_ms - now_ms)
-
-    def recall(self, token_hash: str) -> tuple[App, int] | None:
-        raw = self._redis.get(REDIS_TOKEN_PREFIX + token_hash)
-        if raw is None:
-            return None
-        fields = json.loads(raw)
-        app = App(
-            fields["app_id"],
-            fields["tenant_key"],
-            fields["name"],
-            fields["secret_hash"],
-            tuple(fields["scopes"]),
-        )
-        return app, int(fields["expires_at_ms"])
-
-    def close(self) -> None:
-        self._redis.close()
-
-
 class TokenService:
     """Issue and verify access tokens against the store (and `shared`, when given)."""
 
@@ -101,24 +80,47 @@ class TokenService:
         self._store = store
         self._clock = clock
         self._ttl = ttl_seconds
+        # A short TTL (tests) re-answers for its last quarter at most, so tokens still rotate.
+        self._reanswer_ms = min(REANSWER_SECONDS, ttl_seconds // 4) * 1000
         self._shared = shared
         self._cache: dict[str, tuple[float, App, int]] = {}
 
     def issue(self, app_id: object, app_secret: object, kind: str) -> Grant:
-        """A new token for the app; Feishu's 10003 / 10014 answers on bad credentials."""
-        if not isinstance(app_id, str) or not isinstance(app_secret, str) or not app_id:
+        """The app's token (Feishu's rules above); 10003 / 10014 answers on bad credentials."""
+        return self.grant(self.app_for(app_id), app_secret, kind)
+
+    def app_for(self, app_id: object) -> App:
+        """The app a token request names, or Feishu's 10003 answer."""
+        if not isinstance(app_id, str) or not app_id:
             raise TokenInvalidParam()
         app = self._store.get_app(app_id)
         if app is None:
             raise TokenInvalidParam()
+        return app
+
+    def grant(self, app: App, app_secret: object, kind: str) -> Grant:
+        """`app`'s current token, or a new one, for the holder of its secret."""
+        if not isinstance(app_secret, str):
+            raise TokenInvalidParam()
         if not secret_matches(app_secret, app.secret_hash):
             raise TokenSecretInvalid()
         now_ms = int(self._clock() * 1000)
-        token = new_access_token()
-        issued = IssuedToken(hash_secret(token), app.app_id, kind, now_ms + self._ttl * 1000)
-        self._store.save_token(issued)
-        self._share(issued.token_hash, app, issued.expires_at_ms, now_ms)
-        return Grant(token=token, expire=self._ttl)
+        # A read answers nearly every request; only issuing takes the app's write lock.
+        issued = self._store.reusable_token(app.app_id, now_ms, self._reanswer_ms)
+        if issued is None:
+            issued = self._issue(app, app_secret, kind, now_ms)
+        salt = issued.salt or ""  # always set: only salted tokens are answered again
+        token = derive_access_token(app_secret, salt)
+        return Grant(token=token, expire=(issued.expires_at_ms - now_ms) // 1000)
+
+    def _issue(self, app: App, app_secret: str, kind: str, now_ms: int) -> IssuedToken:
+        salt = new_token_salt()
+        token_hash = hash_secret(derive_access_token(app_secret, salt))
+        fresh = IssuedToken(token_hash, app.app_id, kind, now_ms + self._ttl * 1000, salt)
+        issued = self._store.reuse_or_issue_token(fresh, now_ms, self._reanswer_ms)
+        if issued == fresh:
+            self._share(issued.token_hash, app, issued.expires_at_ms, now_ms)
+        return issued
 
     def close(self) -> None:
         """Close the shared token store's connections (the store is closed by its owner)."""

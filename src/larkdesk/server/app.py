@@ -44,7 +44,7 @@ def route_table(services: Services, operator_token: str | None = None) -> list[R
     """Every API larkdesk answers, each resource's routes given the services it needs."""
     gateway = Gateway(services.store, services.tokens, services.limiter)
     return [
-        *AuthRoutes(services.tokens).routes(),
+        *AuthRoutes(services.tokens, services.limiter).routes(),
         *TicketRoutes(gateway, services.helpdesk, services.lifecycle).routes(),
         *FieldRoutes(gateway, services.fields).routes(),
         *MessageRoutes(gateway, services.messages).routes(),

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from starlette.responses import Response
 
-from ..errors import FeishuError, RateLimited
+from ..errors import FeishuError
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 TROUBLESHOOTER = "https://open.feishu.cn/search?from=openapi&log_id={log_id}&code={code}"
@@ -65,8 +65,7 @@ def error_response(error: FeishuError, log_id: str) -> Response:
             "log_id": log_id,
             "troubleshooter": TROUBLESHOOTER.format(log_id=log_id, code=error.code),
         }
-    headers = error.headers() if isinstance(error, RateLimited) else None
-    return json_response(_encode(body), status=error.http_status, headers=headers)
+    return json_response(_encode(body), status=error.http_status, headers=error.headers() or None)
 
 
 def not_found() -> Response:

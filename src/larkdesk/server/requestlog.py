@@ -10,7 +10,8 @@ import time
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import FeishuError, InternalError
+from ..errors import FeishuError, InternalError, ServiceBusy
+from ..store.base import StoreBusy
 from . import envelope
 from .logsafe import escape
 
@@ -52,6 +53,9 @@ class RequestLogMiddleware:
             status = status or 499
         except FeishuError as error:
             await self._answer(error, log_id, scope, receive, send_with_log_id, status)
+        except StoreBusy:  # a lock wait that ran out: retryable, never a 500
+            error_log.warning("log_id=%s database busy on %s", log_id, scope["path"])
+            await self._answer(ServiceBusy(), log_id, scope, receive, send_with_log_id, status)
         except Exception:
             error_log.exception("log_id=%s unhandled error on %s", log_id, escape(scope["path"]))
             await self._answer(InternalError(), log_id, scope, receive, send_with_log_id, status)

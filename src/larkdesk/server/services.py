@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..auth.tokens import RedisTokens, TokenService
+from ..auth.tokens import RedisTokens, TokenService, signing_key
 from ..helpdesk.fields.service import FieldDefinitions
 from ..helpdesk.messages.service import TicketMessages
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
@@ -48,7 +48,7 @@ def build_limiter(settings: Settings) -> RateLimiter:
 def build_services(settings: Settings, store: Store | None = None) -> Services:
     """The services on `store`, or on the store `settings.db` names."""
     store = store if store is not None else open_store(settings.db)
-    shared = RedisTokens(settings.redis) if settings.redis else None
+    shared = RedisTokens(settings.redis, signing_key(store)) if settings.redis else None
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),

@@ -39,8 +39,11 @@ class Helpdesk:
 class IssuedToken:
     token_hash: str
     app_id: str
-    kind: str  # "tenant" or "app"
+    kind: str  # "tenant" or "app": the endpoint that first issued it
     expires_at_ms: int
+    # What the token value is derived from with the app secret (`auth.credentials`);
+    # None for tokens issued before schema version 5, which are never answered again.
+    salt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,11 @@ class ConflictError(Exception):
     """A write that would break an invariant (e.g. a ticket id owned by another helpdesk)."""
 
 
+class StoreBusy(Exception):
+    """A write waited for a lock (SQLite's write lock, a PostgreSQL row lock) longer than
+    the store waits, and wrote nothing; trying again later may succeed."""
+
+
 class DuplicateKeyError(ConflictError):
     """A write of a key another writer stored first (a unique index refused it)."""
 
@@ -274,6 +282,20 @@ class Store(Protocol):
     def save_token(self, token: IssuedToken) -> None: ...
     def find_token(self, token_hash: str) -> IssuedToken | None: ...
     def purge_tokens(self, now_ms: int) -> int: ...
+    def reusable_token(self, app_id: str, now_ms: int, more_than_ms: int) -> IssuedToken | None:
+        """The app's newest token if it has more than `more_than_ms` left (a read)."""
+        ...
+
+    def reuse_or_issue_token(
+        self, fresh: IssuedToken, now_ms: int, more_than_ms: int
+    ) -> IssuedToken:
+        """In one write holding the app's lock: purge its expired tokens, then answer its
+        newest token if that has more than `more_than_ms` left, else save `fresh`."""
+        ...
+
+    def server_secret(self, name: str, candidate: str) -> str:
+        """The server secret `name`, storing `candidate` as it when there is none yet."""
+        ...
 
     # tickets
     def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from .base import ConflictError, DuplicateKeyError, TicketPage, TicketQuery
+from .base import ConflictError, DuplicateKeyError, StoreBusy, TicketPage, TicketQuery
 from .filters import POSTGRES, where_clause, without_nul
 from .migrations import apply_pending, load_migrations
 from .sql import KEEP, REPLACE, Row, Sql, Table
@@ -28,6 +28,7 @@ P = ParamSpec("P")
 
 MIGRATION_LOCK = 0x6C61726B  # pg_advisory_xact_lock key: one migrator at a time ("lark")
 POOL_TIMEOUT_SECONDS = 30.0
+LOCK_TIMEOUT = "10s"  # a write waiting this long for a row lock gives up: StoreBusy
 _ORDER = "ORDER BY created_at DESC, ticket_id DESC"
 _ORDER_T = "ORDER BY t.created_at DESC, t.ticket_id DESC"
 
@@ -142,6 +143,7 @@ class PostgresStore(SqlStore):
             min_size=1,
             max_size=max(1, pool_size),
             kwargs={"autocommit": True},
+            configure=_configure,
             timeout=POOL_TIMEOUT_SECONDS,
             name="larkdesk",
             open=False,
@@ -162,6 +164,8 @@ class PostgresStore(SqlStore):
         try:
             with self._pool.connection() as conn, conn.transaction():
                 return work(PostgresSql(conn), *args, **kw)
+        except psycopg.errors.LockNotAvailable as exc:  # lock_timeout: an import, say
+            raise StoreBusy(str(exc)) from None
         except psycopg.errors.UniqueViolation as exc:  # another worker wrote the key first
             raise DuplicateKeyError(f"already stored: {exc.diag.message_detail or exc}") from None
         except psycopg.DataError as exc:  # NUL in text, an integer beyond bigint, ...
@@ -236,6 +240,13 @@ class PostgresStore(SqlStore):
         if not bodies:
             return TicketPage(total=total)
         return TicketPage(total=total, tickets=[bytes(body) for (body,) in bodies])
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Each pooled connection: a write waits for a row lock at most LOCK_TIMEOUT (as
+    SQLite's busy_timeout), rather than holding its request open for as long as an import
+    holds the rows."""
+    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
 
 
 def _read_only(conn: psycopg.Connection[Any]) -> bool:

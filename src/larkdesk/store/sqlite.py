@@ -18,8 +18,9 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from ..files import create_private
 from . import sqlite_bulk, sqlite_plans
-from .base import TicketPage, TicketQuery, TicketRecord, distinct_ids
+from .base import StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
 from .migrations import apply_pending
 from .sql import KEEP, REPLACE, Row, Sql, Table
@@ -28,6 +29,7 @@ from .sqlstore import SqlStore
 T = TypeVar("T")
 P = ParamSpec("P")
 
+# Readers never commit, so their `synchronous` is moot; the writer's is FULL (below).
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
@@ -36,6 +38,10 @@ _PRAGMAS = (
     "PRAGMA cache_size = -65536",
 )
 
+WRITER_SYNCHRONOUS = "FULL"
+"""A write acknowledged with code 0 survives a power loss: every commit syncs the WAL.
+(NORMAL survives a process kill but may lose the last commits on an OS crash; bulk loads
+relax it inside their one transaction, see sqlite_bulk.)"""
 WRITER_CACHE_KIB = -262144  # 256 MiB (negative: KiB, as SQLite counts it)
 # Each reader thread has its own connection and page cache (the file's pages stay in the
 # OS cache anyway): 16 MiB holds every index's upper levels, and keeps a busy server with
@@ -116,9 +122,14 @@ class SQLiteStore(SqlStore):
     dialect = SQLITE
     upsert_chunk = 500
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, file_mode: int | None = None) -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            # SQLite gives the -wal and -shm files the main file's mode: create it private
+            # (LARKDESK_FILE_MODE), so they are private too.
+            create_private(self.path, file_mode)
         self._writer = _connect(self.path)
+        self._writer.execute(f"PRAGMA synchronous = {WRITER_SYNCHRONOUS}")
         # Bulk writes touch pages of a dozen indexes; a larger cache keeps them resident.
         self._writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
         self._writer_sql = SQLiteSql(self._writer)
@@ -153,13 +164,14 @@ class SQLiteStore(SqlStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock, _busy_as_store_busy():
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
@@ -232,6 +244,18 @@ class SQLiteStore(SqlStore):
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
         return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
+
+
+@contextmanager
+def _busy_as_store_busy() -> Iterator[None]:
+    """Another connection (an import in another process, say) held the write lock for
+    longer than busy_timeout: `StoreBusy`, which callers may retry, not a crash."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreBusy(str(exc)) from exc
+        raise
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -35,11 +35,12 @@ def _bulk_mode(conn: sqlite3.Connection, close_readers: Callable[[], None]) -> I
     switched = False
     with suppress(sqlite3.OperationalError):  # "database is locked": another connection
         switched = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    (synchronous,) = conn.execute("PRAGMA synchronous").fetchone()
     conn.execute("PRAGMA synchronous = OFF")
     try:
         yield
     finally:
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA synchronous = {int(synchronous)}")  # the writer's own again
         if switched:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA busy_timeout = 10000")

@@ -104,6 +104,19 @@ class SqlStore:
     def purge_tokens(self, now_ms: int) -> int:
         return self._write(tokens.purge_tokens, now_ms)
 
+    def reusable_token(self, app_id: str, now_ms: int, more_than_ms: int) -> IssuedToken | None:
+        return self._read(tokens.reusable_token, app_id, now_ms, more_than_ms)
+
+    def reuse_or_issue_token(
+        self, fresh: IssuedToken, now_ms: int, more_than_ms: int
+    ) -> IssuedToken:
+        return self._write(tokens.reuse_or_issue_token, fresh, now_ms, more_than_ms)
+
+    def server_secret(self, name: str, candidate: str) -> str:
+        # Read first: a read replica has the primary's secret and cannot write one.
+        found = self._read(tokens.find_server_secret, name)
+        return found if found is not None else self._write(tokens.server_secret, name, candidate)
+
     # -- tickets --------------------------------------------------------------
 
     def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:

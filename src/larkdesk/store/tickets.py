@@ -1,9 +1,10 @@
 """Tickets: their filter columns, links (agents, tags), wire JSON and per-helpdesk counts.
 
 Every write goes through `write_chunk`: existing tickets (read with the backend's row
-lock) are updated in place and keep their seq, new ones get fresh seqs; links are
-rewritten; the helpdesk's kept count grows by the new ones. The list API's hand-tuned
-read plans are the backends' own (`sqlite_plans`, `PostgresStore.list_tickets`).
+lock) are updated in place and keep their seq (or left alone when their wire JSON is
+unchanged), new ones get fresh seqs; links are rewritten; the helpdesk's kept count grows
+by the new ones. The list API's hand-tuned read plans are the backends' own
+(`sqlite_plans`, `PostgresStore.list_tickets`).
 """
 
 from __future__ import annotations
@@ -76,10 +77,11 @@ def upsert(db: Sql, records: Iterable[TicketRecord], chunk_size: int) -> int:
 def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
     """Insert new tickets with fresh seqs, update existing ones in place (rows locked)."""
     existing = {
-        ticket_id: (seq, helpdesk_id)
-        for ticket_id, seq, helpdesk_id in db.all(
-            f"SELECT ticket_id, seq, helpdesk_id FROM tickets WHERE ticket_id IN"
-            f" ({marks(len(chunk))}) ORDER BY ticket_id{db.for_update}",
+        ticket_id: (seq, helpdesk_id, bytes(body))
+        for ticket_id, seq, helpdesk_id, body in db.all(
+            "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t"
+            f" JOIN ticket_bodies b ON b.seq = t.seq WHERE t.ticket_id IN"
+            f" ({marks(len(chunk))}) ORDER BY t.ticket_id{db.for_update}",
             [r.ticket_id for r in chunk],
         )
     }
@@ -99,6 +101,10 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
             new_per_helpdesk[r.helpdesk_id] = new_per_helpdesk.get(r.helpdesk_id, 0) + 1
         elif found[1] != r.helpdesk_id:
             raise ConflictError(f"ticket {r.ticket_id} belongs to another helpdesk")
+        elif found[2] == r.body:
+            # The same wire JSON, so the same row and links: a re-import of an unchanged
+            # ticket writes nothing (and holds the write lock for a read only).
+            continue
         else:
             seq = found[0]
             updates.append((seq, *filters))

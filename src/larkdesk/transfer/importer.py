@@ -1,7 +1,9 @@
 """Import tickets from NDJSON files in the list API's own JSON shape.
 
 A file is imported all or nothing, in one transaction: the first bad line stops
-the import with its line number, and nothing from that file is written.
+the import with its line number, and nothing from that file is written. The whole file
+is decoded and checked before the transaction starts, so the write lock is held for the
+writing alone.
 Re-importing a file is harmless: tickets are replaced by ticket_id.
 """
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from ..helpdesk.models import InvalidTicket, decode_ticket, to_record
 from ..store.base import ConflictError, Store, TicketRecord
+from ..store.staging import StagedTickets
 
 PROGRESS_EVERY = 10_000
 
@@ -29,10 +32,12 @@ def import_ndjson(
     """Upsert every ticket of an NDJSON file into the helpdesk; return how many were read."""
     if store.get_helpdesk(helpdesk_id) is None:
         raise ImportFailed(f"no helpdesk with id {helpdesk_id!r}")
-    try:
-        return store.upsert_tickets(_records(path, helpdesk_id, progress))
-    except ConflictError as exc:
-        raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
+    # Decode and check every line first, with nothing locked; then one write transaction.
+    with StagedTickets(_records(path, helpdesk_id, progress)) as staged:
+        try:
+            return store.upsert_tickets(staged)
+        except ConflictError as exc:
+            raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
 
 
 def _records(

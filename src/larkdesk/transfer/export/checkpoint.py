@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from larkdesk.files import create_private
+
 VERSION = 1
 
 
@@ -56,6 +58,8 @@ def load_checkpoint(out: Path) -> Checkpoint | None:
 def save_checkpoint(out: Path, checkpoint: Checkpoint) -> None:
     path = checkpoint_path(out)
     partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)  # a leftover keeps its mode; a new file is private
+    create_private(partial)
     with partial.open("w", encoding="utf-8") as file:
         json.dump({"version": VERSION, **asdict(checkpoint)}, file, ensure_ascii=False)
         file.flush()

@@ -17,6 +17,8 @@ from typing import Any, BinaryIO, Literal
 
 import msgspec
 
+from larkdesk.files import create_private
+
 from .columns import COLUMNS, HAS_BOOL, flatten
 
 Format = Literal["ndjson", "csv", "parquet"]
@@ -37,6 +39,7 @@ class Sink:
     def open(self, resume_at: int | None) -> int:
         """Open for writing: fresh (None) or cut back to `resume_at` bytes; return the size."""
         if resume_at is None:
+            create_private(self.path)
             self._file = self.path.open("wb")
             self._file.write(self.preamble())
         else:
@@ -148,6 +151,8 @@ def write_parquet(tickets: Iterator[dict[str, Any]], path: Path) -> int:
     types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
     schema = pa.schema([(c.name, types.get(c.kind, pa.string())) for c in COLUMNS])
     count = 0
+    path.unlink(missing_ok=True)  # a leftover keeps its mode; a new file is private
+    create_private(path)
     with pq.ParquetWriter(str(path), schema) as writer:
         batch: list[list[Any]] = []
         for ticket in tickets:
