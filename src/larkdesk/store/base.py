@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
+
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
@@ -146,10 +148,12 @@ class CustomizedFieldRecord:
 
 @dataclass(frozen=True, slots=True)
 class TicketWrite:
-    """What an update writes: the ticket, and comments to keep in its history."""
+    """What an update writes: the ticket, comments to keep in its history, and the events
+    the change causes (written to the outbox in the same transaction)."""
 
     record: TicketRecord
     comments: tuple[CommentRecord, ...] = ()
+    events: tuple[OutboundEvent, ...] = ()
 
 
 Rewrite = Callable[[bytes, Sequence[TagRecord]], TicketWrite]
@@ -241,8 +245,9 @@ class Store(Protocol):
         """The ticket's wire JSON; None unless it exists (in `helpdesk_id`, when given)."""
         ...
 
-    def create_ticket(self, record: TicketRecord) -> bool:
-        """Insert a new ticket; False (and nothing written) if its ticket_id is taken."""
+    def create_ticket(self, record: TicketRecord, events: Sequence[OutboundEvent] = ()) -> bool:
+        """Insert a new ticket, and its events into the outbox, in one transaction; False
+        (and nothing written) if its ticket_id is taken."""
         ...
 
     def update_ticket(
@@ -251,8 +256,8 @@ class Store(Protocol):
         """In one transaction, with the ticket locked against concurrent writers: create
         the `tags` the helpdesk lacks by name (with the ids proposed), call `rewrite` on
         the current wire JSON and the tags as stored (in the order given), write its
-        ticket (filter columns, links, wire JSON) and comments. None if the helpdesk has
-        no such ticket (then nothing is written)."""
+        ticket (filter columns, links, wire JSON), comments and events. None if the
+        helpdesk has no such ticket (then nothing is written)."""
         ...
 
     def list_comments(self, ticket_id: str) -> list[bytes]:
@@ -292,4 +297,50 @@ class Store(Protocol):
     def get_sync_state(self, helpdesk_id: str) -> SyncState | None: ...
     def save_sync_state(self, state: SyncState) -> None:
         """Insert or replace the helpdesk's sync state."""
+        ...
+
+    # helpdesk events (docs/events.md)
+    def save_event_settings(self, settings: EventSettings) -> None:
+        """Insert or replace the app's event settings and enabled types."""
+        ...
+
+    def get_event_settings(self, app_id: str) -> EventSettings | None: ...
+    def subscribe_events(self, app_id: str, helpdesk_id: str, types: Sequence[str]) -> None:
+        """Subscribe the app to the helpdesk's events of these types (idempotent)."""
+        ...
+
+    def unsubscribe_events(self, app_id: str, helpdesk_id: str, types: Sequence[str]) -> None:
+        """Remove those subscriptions; a missing one is not an error."""
+        ...
+
+    def subscribed_event_types(self, app_id: str, helpdesk_id: str) -> list[str]: ...
+    def add_events(self, events: Sequence[OutboundEvent]) -> int:
+        """Write events to the outbox in a transaction of their own (a change's events go
+        in the change's transaction instead); returns the deliveries written."""
+        ...
+
+    def claim_deliveries(
+        self, mode: str, claim_id: str, now: int, lease_ms: int, limit: int
+    ) -> list[Delivery]:
+        """Claim up to `limit` due deliveries of apps in `mode` until `now + lease_ms`; no
+        two concurrent claims, on any worker, get the same row."""
+        ...
+
+    def finish_deliveries(
+        self, claim_id: str, attempts: Sequence[Attempt], retry_ms: Sequence[int]
+    ) -> None:
+        """Record the claim's attempts: delivered, due after `retry_ms[attempt - 1]`, or
+        failed once the schedule is spent."""
+        ...
+
+    def release_deliveries(self, claim_id: str, outbox_ids: Sequence[int], now: int) -> None:
+        """Make the claim's unsent rows due at `now` again."""
+        ...
+
+    def next_event_due(self, mode: str) -> int | None:
+        """When the earliest pending delivery of an app in `mode` is due (ms), or None."""
+        ...
+
+    def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
+        """The newest outbox rows with their attempts (of one app; failing ones only)."""
         ...
