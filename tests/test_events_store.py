@@ -150,3 +150,16 @@ def test_success_delivers_and_a_lost_lease_does_not_overwrite(store: Store) -> N
     assert [d.outbox_id for d in store.claim_deliveries(WEBHOOK, "c", T0 + 6000, 1, 9)] == [
         two.outbox_id
     ]
+
+
+def test_a_claim_can_skip_busy_apps(store: Store) -> None:
+    busy, desk = app_and_desk(store)
+    store.subscribe_events(busy, desk, [CREATED])
+    calm = admin.create_app(store, "calm", tenant_key=store.get_app(busy).tenant_key)  # type: ignore[union-attr]
+    store.save_event_settings(
+        EventSettings(calm.app_id, "http://c/", "vt", "", WEBHOOK, 0, (CREATED,))
+    )
+    store.subscribe_events(calm.app_id, desk, [CREATED])
+    store.add_events([event(desk, 1)])
+    claimed = store.claim_deliveries(WEBHOOK, "c", T0 + 10, 1000, 10, [busy])
+    assert [d.app_id for d in claimed] == [calm.app_id]

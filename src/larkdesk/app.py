@@ -18,7 +18,10 @@ from . import envelope
 from .auth.gateway import Gateway
 from .auth.routes import AuthRoutes
 from .auth.tokens import RedisTokens, TokenService
+from .events.dispatcher import DeliveryConfig
+from .events.service import EventDelivery
 from .helpdesk.definitions import FieldDefinitions
+from .helpdesk.events.routes import EventRoutes
 from .helpdesk.lifecycle import TicketLifecycle
 from .helpdesk.routes import HelpdeskRoutes
 from .helpdesk.service import HelpdeskService
@@ -39,6 +42,7 @@ class Services:
     helpdesk: HelpdeskService
     lifecycle: TicketLifecycle
     fields: FieldDefinitions
+    events: EventDelivery
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
@@ -53,22 +57,26 @@ def build_limiter(settings: Settings) -> RateLimiter:
 def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store if store is not None else open_store(settings.db)
     shared = RedisTokens(settings.redis) if settings.redis else None
+    events = EventDelivery(store, DeliveryConfig(settings.event_retry_s, settings.event_lease_s))
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),
         limiter=build_limiter(settings),
         helpdesk=HelpdeskService(store),
-        lifecycle=TicketLifecycle(store),
+        lifecycle=TicketLifecycle(store, on_events=events.wake),
         fields=FieldDefinitions(store),
+        events=events,
     )
 
 
 def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.events.start()
         try:
             yield
         finally:
+            await services.events.stop()
             if isinstance(services.limiter, RedisRateLimiter):
                 await services.limiter.aclose()
             services.tokens.close()
@@ -88,6 +96,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     routes = [
         *AuthRoutes(services.tokens).routes(),
         *HelpdeskRoutes(gateway, services).routes(),
+        *EventRoutes(gateway, services.store).routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -320,10 +320,16 @@ class Store(Protocol):
         ...
 
     def claim_deliveries(
-        self, mode: str, claim_id: str, now: int, lease_ms: int, limit: int
+        self,
+        mode: str,
+        claim_id: str,
+        now: int,
+        lease_ms: int,
+        limit: int,
+        skip_apps: Sequence[str] = (),
     ) -> list[Delivery]:
-        """Claim up to `limit` due deliveries of apps in `mode` until `now + lease_ms`; no
-        two concurrent claims, on any worker, get the same row."""
+        """Claim up to `limit` due deliveries of apps in `mode` (but `skip_apps`) until
+        `now + lease_ms`; no two concurrent claims, on any worker, get the same row."""
         ...
 
     def finish_deliveries(

@@ -78,15 +78,25 @@ def _skip_locked(db: Sql) -> str:
     return f"{db.for_update} SKIP LOCKED" if db.for_update else ""
 
 
-def claim(db: Sql, mode: str, claim_id: str, now: int, lease_ms: int, limit: int) -> list[Delivery]:
-    """Claim up to `limit` due deliveries of apps in `mode`, oldest due first, until
-    `now + lease_ms`; each comes with its app's URL, token, key and tenant."""
+def claim(
+    db: Sql,
+    mode: str,
+    claim_id: str,
+    now: int,
+    lease_ms: int,
+    limit: int,
+    skip_apps: Sequence[str] = (),
+) -> list[Delivery]:
+    """Claim up to `limit` due deliveries of apps in `mode` (but `skip_apps`), oldest due
+    first, until `now + lease_ms`; each with its app's URL, token, key and tenant."""
+    skip = f" AND o.app_id NOT IN ({marks(len(skip_apps))})" if skip_apps else ""
     rows = db.all(
         "UPDATE event_outbox SET due_at = ?, claimed_by = ? WHERE id IN ("
         f"SELECT o.id FROM event_outbox o WHERE o.state = '{PENDING}' AND o.due_at <= ?"
-        f" AND o.app_id IN ({_IN_MODE}) ORDER BY o.due_at, o.id LIMIT ?{_skip_locked(db)})"
+        f" AND o.app_id IN ({_IN_MODE}){skip} ORDER BY o.due_at, o.id"
+        f" LIMIT ?{_skip_locked(db)})"
         " RETURNING id, event_id, event_type, app_id, helpdesk_id, created_at, body, attempts",
-        (now + lease_ms, claim_id, now, mode, limit),
+        (now + lease_ms, claim_id, now, mode, *skip_apps, limit),
     )
     if not rows:
         return []

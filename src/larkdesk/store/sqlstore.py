@@ -185,9 +185,15 @@ class SqlStore:
         return self._write(outbox.add_events, events)
 
     def claim_deliveries(
-        self, mode: str, claim_id: str, now: int, lease_ms: int, limit: int
+        self,
+        mode: str,
+        claim_id: str,
+        now: int,
+        lease_ms: int,
+        limit: int,
+        skip_apps: Sequence[str] = (),
     ) -> list[Delivery]:
-        return self._write(outbox.claim, mode, claim_id, now, lease_ms, limit)
+        return self._write(outbox.claim, mode, claim_id, now, lease_ms, limit, skip_apps)
 
     def finish_deliveries(
         self, claim_id: str, attempts: Sequence[Attempt], retry_ms: Sequence[int]
