@@ -17,7 +17,8 @@ import click
 
 from . import __version__, admin, demo
 from .cli_store import cli_store, db_option
-from .settings import Settings, default_db
+from .events_cli import app_events, events_group
+from .settings import EVENT_LEASE_S, FEISHU_EVENT_RETRY_S, Settings, default_db, parse_seconds
 from .store import StoreUnavailable
 from .store.base import Store
 from .ticket_cli import field_group, ticket_group
@@ -111,6 +112,19 @@ def _logging_config(level: str) -> dict[str, Any]:
     show_default="$LARKDESK_REDIS",
     help="redis://... URL: rate limits and issued tokens shared by every worker using it.",
 )
+@click.option(
+    "--event-retry",
+    default=",".join(f"{s:g}" for s in FEISHU_EVENT_RETRY_S),
+    show_default=True,
+    help="Seconds to wait after each failed event delivery, comma-separated (Feishu's).",
+)
+@click.option(
+    "--event-lease",
+    default=EVENT_LEASE_S,
+    show_default=True,
+    type=click.FloatRange(5, 3600),
+    help="Seconds a worker holds an event it is delivering before another may retry it.",
+)
 def serve(
     db: str,
     host: str,
@@ -120,8 +134,14 @@ def serve(
     log_level: str,
     workers: int | None,
     redis_url: str | None,
+    event_retry: str,
+    event_lease: float,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
+    try:
+        retry_s = parse_seconds(event_retry)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--event-retry") from None
     settings = Settings(
         db=db,
         host=host,
@@ -129,6 +149,8 @@ def serve(
         rate_limit="off" if rate_limit == "off" else "feishu",
         log_level=log_level,
         redis=redis_url or None,
+        event_retry_s=retry_s,
+        event_lease_s=event_lease,
     )
     if workers is None:
         workers = default_workers(settings)
@@ -369,6 +391,8 @@ def migrate_command(source: str, target: str, chunk: int) -> None:
 
 
 main.add_command(ticket_group)
+main.add_command(events_group)
+app_group.add_command(app_events)
 main.add_command(field_group)
 main.add_command(export_command)
 main.add_command(sync_command)
