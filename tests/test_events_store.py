@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,16 @@ def test_a_claim_can_skip_busy_apps(store: Store) -> None:
     store.add_events([event(desk, 1)])
     claimed = store.claim_deliveries(WEBHOOK, "c", T0 + 10, 1000, 10, [busy])
     assert [d.app_id for d in claimed] == [calm.app_id]
+
+
+def test_imports_fire_no_events(store: Store, tmp_path: Path) -> None:
+    from larkdesk.transfer import import_ndjson
+
+    app_id, desk = app_and_desk(store, types=(CREATED, UPDATED))
+    store.subscribe_events(app_id, desk, [CREATED, UPDATED])
+    path = tmp_path / "t.ndjson"
+    path.write_text(
+        '{"ticket_id":"9","created_at":1,"status":1}\n{"ticket_id":"9","created_at":1,"status":50}\n'
+    )
+    assert import_ndjson(store, desk, path, progress=None) >= 1
+    assert store.event_log(None, False, 10) == []
