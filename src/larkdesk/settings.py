@@ -60,13 +60,12 @@ class Settings:
         mode = os.environ.get("LARKDESK_RATE_LIMIT", "feishu")
         if mode not in ("feishu", "off"):
             raise ValueError(f"LARKDESK_RATE_LIMIT must be 'feishu' or 'off', got {mode!r}")
+        retry = os.environ.get("LARKDESK_EVENT_RETRY")
         return cls(
             db=default_db(),
             rate_limit="off" if mode == "off" else "feishu",
             log_level=os.environ.get("LARKDESK_LOG_LEVEL", "info"),
             redis=os.environ.get("LARKDESK_REDIS") or None,
-            event_retry_s=parse_seconds(
-                os.environ.get("LARKDESK_EVENT_RETRY", "15,300,3600,21600")
-            ),
+            event_retry_s=parse_seconds(retry) if retry is not None else FEISHU_EVENT_RETRY_S,
             event_lease_s=float(os.environ.get("LARKDESK_EVENT_LEASE") or EVENT_LEASE_S),
         )

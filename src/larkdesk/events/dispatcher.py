@@ -20,13 +20,12 @@ from typing import Protocol
 
 import anyio.to_thread
 
+from ..settings import EVENT_LEASE_S, FEISHU_EVENT_RETRY_S
 from ..store.base import Store
 from ..store.event_records import Attempt, Delivery
 from .webhook import now_ms
 
 log = logging.getLogger("larkdesk.events")
-
-FEISHU_RETRY_S = (15.0, 300.0, 3600.0, 21600.0)  # Feishu's: 15 s, 5 min, 1 h, 6 h
 
 
 class Transport(Protocol):
@@ -40,8 +39,8 @@ class Transport(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
-    retry_s: tuple[float, ...] = FEISHU_RETRY_S  # waits after each failed attempt
-    lease_s: float = 30.0  # a claimed row is due again after this, should its worker die
+    retry_s: tuple[float, ...] = FEISHU_EVENT_RETRY_S  # waits after each failed attempt
+    lease_s: float = EVENT_LEASE_S  # a claimed row is due again after this, should its worker die
     poll_s: float = 0.5  # how often to look for rows written by other processes
     concurrency: int = 64  # rows claimed and not yet finished, per worker
     per_app: int = 16  # sends in flight to one app, per worker
