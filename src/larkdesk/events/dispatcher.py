@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ..store.event_records import Attempt, Delivery
 from .webhook import now_ms
 
 log = logging.getLogger("larkdesk.events")
+FLUSH_AFTER_S = 0.02  # the longest a finished attempt waits to be recorded, under load
 
 
 class Transport(Protocol):
@@ -72,6 +74,7 @@ class Dispatcher:
         self._per_app: dict[str, int] = {}
         self._app_slots: dict[str, asyncio.Semaphore] = {}
         self._done: list[tuple[str, Attempt]] = []
+        self._first_done_at = 0.0  # monotonic: when the oldest unrecorded attempt finished
 
     # -- control --------------------------------------------------------------
 
@@ -104,15 +107,34 @@ class Dispatcher:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                await self._flush()
-                if self._maybe_due:
+                if self._flush_due():
+                    await self._flush()
+                if self._maybe_due and self._has_room():
                     await self._claim()
-                if not self._maybe_due or len(self._inflight) >= self._config.concurrency:
+                if not (self._maybe_due and self._has_room()):
                     await self._sleep()
             except Exception:  # a database hiccup must not end delivery for good
                 log.exception("event delivery loop failed; retrying")
                 await asyncio.sleep(self._config.poll_s)
         await self._drain()
+
+    def _has_room(self) -> bool:
+        """Room for a claim: any when idle; under load, a quarter of the slots, so claims
+        (write transactions) come in batches rather than one per finished send."""
+        free = self._config.concurrency - len(self._inflight)
+        return free > 0 and (not self._inflight or free >= max(1, self._config.concurrency // 4))
+
+    def _flush_due(self) -> bool:
+        """Attempts are recorded in batches: once sends are idle, a quarter-batch has
+        finished, or the oldest has waited FLUSH_AFTER_S."""
+        if not self._done:
+            return False
+        waited = time.monotonic() - self._first_done_at
+        return (
+            not self._inflight
+            or len(self._done) >= max(1, self._config.batch // 4)
+            or waited >= FLUSH_AFTER_S
+        )
 
     async def _claim(self) -> None:
         config = self._config
@@ -149,9 +171,12 @@ class Dispatcher:
                 self._per_app[delivery.app_id] = left
             else:
                 self._app_slots.pop(delivery.app_id, None)
+        if not self._done:
+            self._first_done_at = time.monotonic()
         self._done.append((claim_id, attempt))
         self._maybe_due = True  # a slot is free again
-        self._wakeup.set()
+        if self._flush_due() or self._has_room():
+            self._wakeup.set()
 
     async def _attempt(self, delivery: Delivery) -> Attempt:
         try:
@@ -183,18 +208,21 @@ class Dispatcher:
             self._done = [(c, a) for c, a in self._done if c != claim_id or a not in attempts]
 
     async def _sleep(self) -> None:
-        """Wait for a wake-up, a finished send, the next due row or the poll interval."""
+        """Wait for a wake-up, a finished send, the next due row, the next flush or the
+        poll interval."""
         timeout = self._config.poll_s
-        if not self._inflight:
+        if not self._inflight and not self._done:
             due = await anyio.to_thread.run_sync(self._store.next_event_due, self._transport.mode)
             if due is not None:
                 timeout = min(timeout, (due - self._clock()) / 1000)
-        if timeout > 0 and not self._done:
+        if self._done:
+            timeout = min(timeout, FLUSH_AFTER_S - (time.monotonic() - self._first_done_at))
+        if timeout > 0:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wakeup.wait()
         self._wakeup.clear()
-        if timeout <= 0 or self._inflight:
+        if (timeout <= 0 and not self._done) or self._inflight:
             self._maybe_due = True  # else the next sleep looks for due rows first
 
     async def _drain(self) -> None:

@@ -20,19 +20,33 @@ def now_ms() -> int:
 
 
 class WebhookTransport:
-    """Sends deliveries over one pooled `httpx.AsyncClient` (no proxies from the
-    environment, no redirects: a receiver answers where it was configured)."""
+    """Sends deliveries through a few `httpx.AsyncClient`s (no proxies from the
+    environment, no redirects: a receiver answers where it was configured).
+
+    Why several small clients rather than one with 64 connections: httpcore's pool does
+    work in proportion to requests x connections whenever a request starts or ends
+    (measured: one client does 680 POSTs/s one at a time, 145/s at 64 concurrent); each
+    client here carries at most `PER_CLIENT` requests at a time."""
 
     mode = WEBHOOK
+    PER_CLIENT = 4
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = 64) -> None:
         self._timeout_s = timeout_s
-        self._client = httpx.AsyncClient(
-            trust_env=False,
-            follow_redirects=False,
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(max_connections=max_connections),
-        )
+        self._clients = [
+            httpx.AsyncClient(
+                trust_env=False,
+                follow_redirects=False,
+                timeout=httpx.Timeout(timeout_s),
+                limits=httpx.Limits(max_connections=self.PER_CLIENT),
+            )
+            for _ in range(max(1, max_connections // self.PER_CLIENT))
+        ]
+        # One entry per request a client may carry: a send takes one and puts it back.
+        self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for _ in range(self.PER_CLIENT):
+            for client in self._clients:
+                self._free.put_nowait(client)
 
     async def send(self, delivery: Delivery) -> Attempt:
         request = delivery_request(delivery)
@@ -40,10 +54,14 @@ class WebhookTransport:
         status, error = 0, ""
         try:
             # The whole exchange within the timeout, not each phase of it.
-            async with asyncio.timeout(self._timeout_s):
-                response = await self._client.post(
-                    delivery.url, content=request.body, headers=request.headers
-                )
+            client = await self._free.get()
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    response = await client.post(
+                        delivery.url, content=request.body, headers=request.headers
+                    )
+            finally:
+                self._free.put_nowait(client)
             status = response.status_code
             if status != 200:
                 error = f"HTTP {status}: {response.text[:ERROR_CHARS]}"
@@ -55,4 +73,5 @@ class WebhookTransport:
         return Attempt(delivery.outbox_id, delivery.attempt, at, status, latency, error)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
