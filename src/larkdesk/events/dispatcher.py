@@ -4,8 +4,9 @@ concurrency, record the attempts in batches.
 One `Dispatcher` per transport (webhook now; long connection later) per worker process.
 A write that added events wakes it at once (`wake`, callable from any thread), so an
 event usually leaves within milliseconds of its commit; events written by other processes
-are found by polling. A receiver that hangs holds at most `per_app` sends at a time, and
-its app is skipped by further claims while it does, so other apps' events keep flowing.
+are found by polling. A receiver that hangs holds at most `per_app` sends at a time (rows
+of its app past that are handed back, and later claims skip the app while it is full), so
+other apps' events keep flowing.
 """
 
 from __future__ import annotations
@@ -154,10 +155,20 @@ class Dispatcher:
             busy,
         )
         self._maybe_due = len(claimed) == limit
+        surplus = []
         for delivery in claimed:
+            if self._per_app.get(delivery.app_id, 0) >= config.per_app:
+                surplus.append(delivery.outbox_id)
+                continue
             task = asyncio.create_task(self._send(claim_id, delivery))
             self._inflight[delivery.outbox_id] = (claim_id, delivery.app_id, task)
             self._per_app[delivery.app_id] = self._per_app.get(delivery.app_id, 0) + 1
+        if surplus:
+            # One app's backlog must not fill every slot (its receiver may hang): rows past
+            # its cap go back at once, and the next claim skips the app while it is busy.
+            await anyio.to_thread.run_sync(
+                self._store.release_deliveries, claim_id, surplus, self._clock()
+            )
 
     async def _send(self, claim_id: str, delivery: Delivery) -> None:
         slots = self._app_slots.setdefault(delivery.app_id, asyncio.Semaphore(self._config.per_app))
