@@ -18,6 +18,19 @@ DEFAULT_FILE_MODE = 0o600
 FILE_MODE_ENV = "LARKDESK_FILE_MODE"
 
 RateLimitMode = Literal["feishu", "off"]
+FEISHU_EVENT_RETRY_S = (15.0, 300.0, 3600.0, 21600.0)  # Feishu's: 15 s, 5 min, 1 h, 6 h
+EVENT_LEASE_S = 30.0
+
+
+def parse_seconds(text: str) -> tuple[float, ...]:
+    """ "15,300,3600" as seconds (a retry schedule); "" is no retry at all."""
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"expected seconds separated by commas, got {text!r}") from None
+    if any(not 0 <= v < 10**7 for v in values):
+        raise ValueError(f"seconds must be from 0 to 10^7, got {text!r}")
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +86,18 @@ VARIABLES: tuple[Variable, ...] = (
         "0600",
         "the mode, in octal, of files larkdesk creates (the SQLite database, exports,"
         " checkpoints); owner read and write are required",
+    ),
+    Variable(
+        "LARKDESK_EVENT_RETRY",
+        "15,300,3600,21600",
+        "`serve --event-retry`: seconds to wait after each failed event delivery,"
+        " comma-separated (Feishu's: 15 s, 5 min, 1 h, 6 h)",
+    ),
+    Variable(
+        "LARKDESK_EVENT_LEASE",
+        "30",
+        "`serve --event-lease`: seconds a worker holds an event it is delivering before"
+        " another may retry it",
     ),
     Variable(
         "LARKDESK_CONFIG",
@@ -207,6 +232,10 @@ class Settings:
     # The bearer token of the operator API (/larkdesk/v1/...); None turns that API off.
     # A secret: never in repr.
     operator_token: str | None = field(default=None, repr=False)
+    # Event delivery: the waits after each failed attempt, and how long a worker's claim
+    # on an event lasts before another worker may deliver it (docs/events.md).
+    event_retry_s: tuple[float, ...] = FEISHU_EVENT_RETRY_S
+    event_lease_s: float = EVENT_LEASE_S
 
     def to_env(self) -> dict[str, str]:
         """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
@@ -216,6 +245,8 @@ class Settings:
             "LARKDESK_LOG_LEVEL": self.log_level,
             "LARKDESK_REDIS": self.redis or "",
             "LARKDESK_OPERATOR_TOKEN": self.operator_token or "",
+            "LARKDESK_EVENT_RETRY": ",".join(f"{s:g}" for s in self.event_retry_s),
+            "LARKDESK_EVENT_LEASE": f"{self.event_lease_s:g}",
         }
 
     @classmethod
@@ -224,10 +255,13 @@ class Settings:
         mode = read("LARKDESK_RATE_LIMIT") or default_of("LARKDESK_RATE_LIMIT")
         if mode not in ("feishu", "off"):
             raise ValueError(f"LARKDESK_RATE_LIMIT must be 'feishu' or 'off', got {mode!r}")
+        retry = os.environ.get("LARKDESK_EVENT_RETRY")  # "" is a schedule: no retry
         return cls(
             db=default_db(),
             rate_limit="off" if mode == "off" else "feishu",
             log_level=read("LARKDESK_LOG_LEVEL") or default_of("LARKDESK_LOG_LEVEL"),
             redis=_revealed(read_secret("LARKDESK_REDIS")),
             operator_token=operator_token(),
+            event_retry_s=parse_seconds(retry) if retry is not None else FEISHU_EVENT_RETRY_S,
+            event_lease_s=float(read("LARKDESK_EVENT_LEASE") or EVENT_LEASE_S),
         )

@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from .apps import app_group
 from .demo import demo_command
+from .events import app_events, events_group
 from .export import export_command
 from .fields import field_group
 from .helpdesks import helpdesk_group
@@ -31,6 +32,7 @@ def main() -> None:
 
 
 ticket_group.add_command(say_command)
+app_group.add_command(app_events)
 for command in (
     serve,
     demo_command,
@@ -39,6 +41,7 @@ for command in (
     import_command,
     migrate_command,
     ticket_group,
+    events_group,
     field_group,
     export_command,
     sync_command,

@@ -12,7 +12,13 @@ from .. import demo
 from ..auth.credentials import encode_helpdesk_header
 from ..server.limits import HEAD_TIMEOUT_SECONDS, HttpImplementation, WireLimits, WireOptions
 from ..server.run import run_server, run_workers
-from ..settings import Settings, from_environment, operator_token, shown_default
+from ..settings import (
+    Settings,
+    from_environment,
+    operator_token,
+    parse_seconds,
+    shown_default,
+)
 from ..store.base import Store
 from .options import cli_store, db_option, say
 
@@ -78,6 +84,19 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
     show_default=True,
     help="Seconds a request's headers, and then its body, may take to arrive (slow clients).",
 )
+@click.option(
+    "--event-retry",
+    default=from_environment("LARKDESK_EVENT_RETRY"),
+    show_default=shown_default("LARKDESK_EVENT_RETRY"),
+    help="Seconds to wait after each failed event delivery, comma-separated (Feishu's).",
+)
+@click.option(
+    "--event-lease",
+    default=from_environment("LARKDESK_EVENT_LEASE"),
+    show_default=shown_default("LARKDESK_EVENT_LEASE"),
+    type=click.FloatRange(5, 3600),
+    help="Seconds a worker holds an event it is delivering before another may retry it.",
+)
 def serve(
     db: str,
     host: str,
@@ -89,8 +108,14 @@ def serve(
     redis_url: str | None,
     http_parser: HttpImplementation,
     read_timeout: float,
+    event_retry: str,
+    event_lease: float,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
+    try:
+        retry_s = parse_seconds(event_retry)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--event-retry") from None
     wire = WireOptions(
         http_parser, WireLimits(head_timeout=read_timeout, body_timeout=read_timeout)
     )
@@ -102,6 +127,8 @@ def serve(
         log_level=log_level,
         redis=redis_url or None,
         operator_token=operator_token(),
+        event_retry_s=retry_s,
+        event_lease_s=event_lease,
     )
     if workers is None:
         workers = default_workers(settings)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
+from ..helpdesk.events.routes import EventRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
@@ -28,6 +29,7 @@ from .services import Services, build_services
 def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.events.start()
         try:
             yield
         finally:
@@ -49,6 +51,7 @@ def route_table(services: Services, operator_token: str | None = None) -> list[R
         *FieldRoutes(gateway, services.fields).routes(),
         *MessageRoutes(gateway, services.messages).routes(),
         *OperatorRoutes(services.messages, operator_token).routes(),
+        *EventRoutes(gateway, services.store).routes(),
     ]
 
 

@@ -6,7 +6,10 @@ import time
 from dataclasses import dataclass
 
 from ..auth.tokens import RedisTokens, TokenService, signing_key
+from ..events.dispatcher import DeliveryConfig
+from ..events.service import EventDelivery
 from ..helpdesk.fields.service import FieldDefinitions
+from ..helpdesk.messages.events import message_events
 from ..helpdesk.messages.service import TicketMessages
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..helpdesk.tickets.service import HelpdeskService
@@ -27,9 +30,11 @@ class Services:
     lifecycle: TicketLifecycle
     fields: FieldDefinitions
     messages: TicketMessages
+    events: EventDelivery
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""
+        await self.events.stop()
         if isinstance(self.limiter, RedisRateLimiter):
             await self.limiter.aclose()
         self.tokens.close()
@@ -49,12 +54,14 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     """The services on `store`, or on the store `settings.db` names."""
     store = store if store is not None else open_store(settings.db)
     shared = RedisTokens(settings.redis, signing_key(store)) if settings.redis else None
+    events = EventDelivery(store, DeliveryConfig(settings.event_retry_s, settings.event_lease_s))
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),
         limiter=build_limiter(settings),
         helpdesk=HelpdeskService(store),
-        lifecycle=TicketLifecycle(store),
+        lifecycle=TicketLifecycle(store, on_events=events.wake),
         fields=FieldDefinitions(store),
-        messages=TicketMessages(store),
+        messages=TicketMessages(store, announce=message_events, on_events=events.wake),
+        events=events,
     )

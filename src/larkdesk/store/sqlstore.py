@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Concatenate, ParamSpec, TypeVar
 
-from . import comments, fields, identities, messages, sync_state, tags, tickets, tokens
+from . import (
+    comments,
+    fields,
+    identities,
+    messages,
+    outbox,
+    subscriptions,
+    sync_state,
+    tags,
+    tickets,
+    tokens,
+)
 from .base import (
     App,
     ComposeMessage,
@@ -33,6 +44,7 @@ from .base import (
     Window,
     distinct_ids,
 )
+from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .filters import Dialect
 from .sql import Sql
 
@@ -143,9 +155,9 @@ class SqlStore:
     def get_ticket(self, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
         return self._read(tickets.get_ticket, ticket_id, helpdesk_id)
 
-    def create_ticket(self, record: TicketRecord) -> bool:
+    def create_ticket(self, record: TicketRecord, events: Sequence[OutboundEvent] = ()) -> bool:
         try:
-            return self._write(tickets.create_ticket, record)
+            return self._write(tickets.create_ticket, record, events)
         except DuplicateKeyError:  # another worker took the id meanwhile
             return False
 
@@ -204,3 +216,48 @@ class SqlStore:
 
     def save_sync_state(self, state: SyncState) -> None:
         self._write(sync_state.save_sync_state, state)
+
+    # -- helpdesk events ------------------------------------------------------
+
+    def save_event_settings(self, settings: EventSettings) -> None:
+        self._write(subscriptions.save_event_settings, settings)
+
+    def get_event_settings(self, app_id: str) -> EventSettings | None:
+        return self._read(subscriptions.get_event_settings, app_id)
+
+    def subscribe_events(self, app_id: str, helpdesk_id: str, types: Sequence[str]) -> None:
+        self._write(subscriptions.subscribe, app_id, helpdesk_id, types)
+
+    def unsubscribe_events(self, app_id: str, helpdesk_id: str, types: Sequence[str]) -> None:
+        self._write(subscriptions.unsubscribe, app_id, helpdesk_id, types)
+
+    def subscribed_event_types(self, app_id: str, helpdesk_id: str) -> list[str]:
+        return self._read(subscriptions.subscribed_types, app_id, helpdesk_id)
+
+    def add_events(self, events: Sequence[OutboundEvent]) -> int:
+        return self._write(outbox.add_events, events)
+
+    def claim_deliveries(
+        self,
+        mode: str,
+        claim_id: str,
+        now: int,
+        lease_ms: int,
+        limit: int,
+        skip_apps: Sequence[str] = (),
+    ) -> list[Delivery]:
+        return self._write(outbox.claim, mode, claim_id, now, lease_ms, limit, skip_apps)
+
+    def finish_deliveries(
+        self, claim_id: str, attempts: Sequence[Attempt], retry_ms: Sequence[int]
+    ) -> None:
+        self._write(outbox.finish, claim_id, attempts, retry_ms)
+
+    def release_deliveries(self, claim_id: str, outbox_ids: Sequence[int], now: int) -> None:
+        self._write(outbox.release, claim_id, outbox_ids, now)
+
+    def next_event_due(self, mode: str) -> int | None:
+        return self._read(outbox.next_due, mode)
+
+    def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
+        return self._read(outbox.event_log, app_id, failed, limit)

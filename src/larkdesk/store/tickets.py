@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import comments, tags
+from . import comments, outbox, tags
 from .base import (
     ConflictError,
     Rewrite,
@@ -21,6 +21,7 @@ from .base import (
     TicketQuery,
     TicketRecord,
 )
+from .event_records import OutboundEvent
 from .filters import Dialect, scan_statement, without_nul
 from .identities import names_nothing
 from .sql import KEEP, REPLACE, Sql, Table, marks
@@ -140,11 +141,12 @@ def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes
     return bytes(row[1])
 
 
-def create_ticket(db: Sql, record: TicketRecord) -> bool:
-    """Insert a new ticket; False (and nothing written) if its ticket_id is taken."""
+def create_ticket(db: Sql, record: TicketRecord, events: Sequence[OutboundEvent] = ()) -> bool:
+    """Insert a new ticket and its events; False (and nothing written) if its id is taken."""
     if db.one("SELECT 1 FROM tickets WHERE ticket_id = ?", (record.ticket_id,)) is not None:
         return False
     write_chunk(db, [record])
+    outbox.add_events(db, events)
     return True
 
 
@@ -167,6 +169,7 @@ def update_ticket(
     write = rewrite(bytes(body[0]), tags.ensure_tags(db, helpdesk_id, wanted))
     write_chunk(db, [write.record])
     comments.add_comments(db, seq, write.comments)
+    outbox.add_events(db, write.events)
     return write.record
 
 

@@ -123,6 +123,7 @@ class TicketMessages:
     store: Store
     clock: Callable[[], int] = now_ms
     announce: Announce | None = None
+    on_events: Callable[[], None] = lambda: None  # told after a write that announced
 
     def post(self, helpdesk_id: str, ticket_id: str, draft: Draft) -> StoredMessage:
         """Write `draft` into the ticket's conversation and change the ticket with it, in
@@ -162,6 +163,8 @@ class TicketMessages:
 
         if self.store.add_message(helpdesk_id, ticket_id, compose) is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
+        if self.announce is not None:
+            self.on_events()
         return posted[-1]
 
     def create(self, helpdesk_id: str, ticket_id: str, body: CreateMessageBody) -> StoredMessage:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import msgspec
 
 from ...errors import BadRequest, ResourceNotFound
+from ...events.wire import ticket_created, ticket_updated
 from ...store.base import (
     CommentRecord,
     Rewrite,
@@ -50,9 +51,15 @@ class StartedService:
 
 
 class TicketLifecycle:
-    def __init__(self, store: Store, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], int] = now_ms,
+        on_events: Callable[[], None] = lambda: None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._on_events = on_events  # told after a write committed events (delivery wakes)
 
     def get_ticket(self, helpdesk_id: str, ticket_id: str) -> bytes:
         """The ticket's wire JSON (the list API's shape); another helpdesk's is not found."""
@@ -82,6 +89,7 @@ class TicketLifecycle:
         record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
         if record is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
+        self._on_events()
         return record.body
 
     def _proposed_tags(self, helpdesk_id: str, names: list[str]) -> list[TagRecord]:
@@ -120,13 +128,15 @@ class TicketLifecycle:
             # of one ticket, and its comments, stay in the order they were written.
             previous = ticket.updated_at if ticket.updated_at is not None else -1
             now = max(self._clock(), ticket.created_at, previous + 1)
+            before = msgspec.structs.replace(ticket)  # apply_update changes `ticket`
             history = apply_update(ticket, change, tags, fields, now, snowflake(now))
             try:
                 validate(ticket)
             except InvalidTicket as exc:
                 raise BadRequest(str(exc)) from None
             comments = tuple(_comment_record(c, ticket.created_at) for c in history)
-            return TicketWrite(to_record(ticket, helpdesk_id), comments)
+            events = ticket_updated(before, ticket, helpdesk_id, now)
+            return TicketWrite(to_record(ticket, helpdesk_id), comments, events)
 
         return rewrite
 
@@ -157,8 +167,11 @@ class TicketLifecycle:
                 ticket.agents = [TicketUser.of(a) for a in agents]
                 ticket.agent_owner = ticket.agents[0]
                 ticket.agent_entry_time = now
-            if self._store.create_ticket(to_record(ticket, helpdesk_id)):
-                return StartedService("oc_" + secrets.token_hex(16), ticket.ticket_id)
+            chat_id = "oc_" + secrets.token_hex(16)
+            events = (ticket_created(ticket, helpdesk_id, chat_id),)
+            if self._store.create_ticket(to_record(ticket, helpdesk_id), events):
+                self._on_events()
+                return StartedService(chat_id, ticket.ticket_id)
         raise BadRequest("could not allocate a ticket id; try again")
 
     def _tenant_user(self, name: str, open_id: str, tenant_key: str) -> User:

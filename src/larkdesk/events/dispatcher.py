@@ -1,0 +1,255 @@
+"""The delivery loop: claim due outbox rows, send each through a transport with bounded
+concurrency, record the attempts in batches.
+
+One `Dispatcher` per transport (webhook now; long connection later) per worker process.
+A write that added events wakes it at once (`wake`, callable from any thread), so an
+event usually leaves within milliseconds of its commit; events written by other processes
+are found by polling. A receiver that hangs holds at most `per_app` sends at a time (rows
+of its app past that are handed back, and later claims skip the app while it is full), so
+other apps' events keep flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio.to_thread
+
+from ..settings import EVENT_LEASE_S, FEISHU_EVENT_RETRY_S
+from ..store.base import Store
+from ..store.event_records import Attempt, Delivery
+from .webhook import now_ms
+
+log = logging.getLogger("larkdesk.events")
+FLUSH_AFTER_S = 0.02  # the longest a finished attempt waits to be recorded, under load
+
+
+class Transport(Protocol):
+    """How deliveries of one mode reach apps: `send` makes one attempt and never raises."""
+
+    mode: str
+
+    async def send(self, delivery: Delivery) -> Attempt: ...
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    retry_s: tuple[float, ...] = FEISHU_EVENT_RETRY_S  # waits after each failed attempt
+    lease_s: float = EVENT_LEASE_S  # a claimed row is due again after this, should its worker die
+    poll_s: float = 0.5  # how often to look for rows written by other processes
+    concurrency: int = 64  # rows claimed and not yet finished, per worker
+    per_app: int = 16  # sends in flight to one app, per worker
+    batch: int = 100  # rows per claim
+
+    @property
+    def retry_ms(self) -> tuple[int, ...]:
+        return tuple(round(s * 1000) for s in self.retry_s)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        transport: Transport,
+        config: DeliveryConfig | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._store = store
+        self._transport = transport
+        self._config = config or DeliveryConfig()
+        self._clock = clock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup = asyncio.Event()
+        self._maybe_due = True  # a claim may find rows: at start, on wake, after a full one
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[int, tuple[str, str, asyncio.Task[None]]] = {}  # id: claim, app
+        self._per_app: dict[str, int] = {}
+        self._app_slots: dict[str, asyncio.Semaphore] = {}
+        self._done: list[tuple[str, Attempt]] = []
+        self._first_done_at = 0.0  # monotonic: when the oldest unrecorded attempt finished
+
+    # -- control --------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Events were committed: look for due rows now. Safe from any thread."""
+        loop = self._loop
+        if loop is None or self._stopping:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+            loop.call_soon_threadsafe(self._poke)
+
+    def _poke(self) -> None:
+        self._maybe_due = True
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name=f"events-{self._transport.mode}")
+
+    async def stop(self) -> None:
+        """Finish what is in flight (up to the lease), hand back the rest, close."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+        await self._transport.aclose()
+
+    # -- the loop ---------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                if self._flush_due():
+                    await self._flush()
+                if self._maybe_due and self._has_room():
+                    await self._claim()
+                if not (self._maybe_due and self._has_room()):
+                    await self._sleep()
+            except Exception:  # a database hiccup must not end delivery for good
+                log.exception("event delivery loop failed; retrying")
+                await asyncio.sleep(self._config.poll_s)
+        await self._drain()
+
+    def _has_room(self) -> bool:
+        """Room for a claim: any when idle; under load, a quarter of the slots, so claims
+        (write transactions) come in batches rather than one per finished send."""
+        free = self._config.concurrency - len(self._inflight)
+        return free > 0 and (not self._inflight or free >= max(1, self._config.concurrency // 4))
+
+    def _flush_due(self) -> bool:
+        """Attempts are recorded in batches: once sends are idle, a quarter-batch has
+        finished, or the oldest has waited FLUSH_AFTER_S."""
+        if not self._done:
+            return False
+        waited = time.monotonic() - self._first_done_at
+        return (
+            not self._inflight
+            or len(self._done) >= max(1, self._config.batch // 4)
+            or waited >= FLUSH_AFTER_S
+        )
+
+    async def _claim(self) -> None:
+        config = self._config
+        free = config.concurrency - len(self._inflight)
+        if free <= 0:
+            return
+        busy = sorted(app for app, n in self._per_app.items() if n >= config.per_app)
+        claim_id = uuid.uuid4().hex
+        limit = min(free, config.batch)
+        claimed = await anyio.to_thread.run_sync(
+            self._store.claim_deliveries,
+            self._transport.mode,
+            claim_id,
+            self._clock(),
+            round(config.lease_s * 1000),
+            limit,
+            busy,
+        )
+        self._maybe_due = len(claimed) == limit
+        surplus = []
+        for delivery in claimed:
+            if self._per_app.get(delivery.app_id, 0) >= config.per_app:
+                surplus.append(delivery.outbox_id)
+                continue
+            task = asyncio.create_task(self._send(claim_id, delivery))
+            self._inflight[delivery.outbox_id] = (claim_id, delivery.app_id, task)
+            self._per_app[delivery.app_id] = self._per_app.get(delivery.app_id, 0) + 1
+        if surplus:
+            # One app's backlog must not fill every slot (its receiver may hang): rows past
+            # its cap go back at once, and the next claim skips the app while it is busy.
+            await anyio.to_thread.run_sync(
+                self._store.release_deliveries, claim_id, surplus, self._clock()
+            )
+
+    async def _send(self, claim_id: str, delivery: Delivery) -> None:
+        slots = self._app_slots.setdefault(delivery.app_id, asyncio.Semaphore(self._config.per_app))
+        try:
+            async with slots:
+                attempt = await self._attempt(delivery)
+        finally:
+            del self._inflight[delivery.outbox_id]
+            left = self._per_app.pop(delivery.app_id) - 1
+            if left:
+                self._per_app[delivery.app_id] = left
+            else:
+                self._app_slots.pop(delivery.app_id, None)
+        if not self._done:
+            self._first_done_at = time.monotonic()
+        self._done.append((claim_id, attempt))
+        self._maybe_due = True  # a slot is free again
+        if self._flush_due() or self._has_room():
+            self._wakeup.set()
+
+    async def _attempt(self, delivery: Delivery) -> Attempt:
+        try:
+            attempt = await self._transport.send(delivery)
+        except Exception as exc:  # a transport bug still counts as a failed attempt
+            log.exception(
+                "event %s: the %s transport failed", delivery.event_id, self._transport.mode
+            )
+            attempt = Attempt(delivery.outbox_id, delivery.attempt, self._clock(), 0, 0, repr(exc))
+        if not attempt.ok:
+            log.info(
+                "event %s to %s: attempt %d failed: %s",
+                delivery.event_id,
+                delivery.app_id,
+                attempt.attempt,
+                attempt.error,
+            )
+        return attempt
+
+    async def _flush(self) -> None:
+        """Record every finished attempt, one transaction per claim."""
+        while self._done:
+            claim_id = self._done[0][0]
+            attempts = [a for c, a in self._done if c == claim_id]
+            await anyio.to_thread.run_sync(
+                self._store.finish_deliveries, claim_id, attempts, self._config.retry_ms
+            )
+            # Dropped only once written: a failed write keeps them for the next flush.
+            self._done = [(c, a) for c, a in self._done if c != claim_id or a not in attempts]
+
+    async def _sleep(self) -> None:
+        """Wait for a wake-up, a finished send, the next due row, the next flush or the
+        poll interval."""
+        timeout = self._config.poll_s
+        if not self._inflight and not self._done:
+            due = await anyio.to_thread.run_sync(self._store.next_event_due, self._transport.mode)
+            if due is not None:
+                timeout = min(timeout, (due - self._clock()) / 1000)
+        if self._done:
+            timeout = min(timeout, FLUSH_AFTER_S - (time.monotonic() - self._first_done_at))
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
+        self._wakeup.clear()
+        if (timeout <= 0 and not self._done) or self._inflight:
+            self._maybe_due = True  # else the next sleep looks for due rows first
+
+    async def _drain(self) -> None:
+        """On stop: let sends finish within a lease, cancel the rest and make their rows
+        due again at once (the next start, or another worker, sends them)."""
+        tasks = [task for _, _, task in self._inflight.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self._config.lease_s / 2)
+        unsent: dict[str, list[int]] = {}
+        for outbox_id, (claim_id, _, task) in list(self._inflight.items()):
+            task.cancel()
+            unsent.setdefault(claim_id, []).append(outbox_id)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._flush()
+        for claim_id, ids in unsent.items():
+            await anyio.to_thread.run_sync(
+                self._store.release_deliveries, claim_id, ids, self._clock()
+            )

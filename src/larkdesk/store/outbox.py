@@ -1,0 +1,207 @@
+"""The event outbox: events written in the transaction of the change that caused them,
+claimed by delivery workers under a lease, and their attempts.
+
+A change's events are added with `add_events(db, events)` inside the change's own write
+transaction (a rolled-back change leaves no event; a committed one cannot lose it). Each
+event becomes one row per app that hears it (the app enabled the type and subscribed the
+helpdesk). A worker claims due rows by moving their `due_at` to the end of a lease and
+stamping its claim id: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so concurrent workers
+take disjoint rows; on SQLite under its single write lock. A worker that dies leaves its
+rows due again when the lease ends: delivery is at least once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .event_records import (
+    DELIVERED,
+    FAILED,
+    LONG_CONNECTION,
+    PENDING,
+    Attempt,
+    Delivery,
+    EventLogEntry,
+    OutboundEvent,
+)
+from .sql import KEEP, Sql, Table, marks
+
+ATTEMPTS = Table(
+    "event_attempts",
+    (
+        ("outbox_id", "bigint"),
+        ("attempt", "bigint"),
+        ("at", "bigint"),
+        ("status", "bigint"),
+        ("latency_ms", "bigint"),
+        ("error", "text"),
+    ),
+)
+
+# One row per app that enabled the type and subscribed the helpdesk, and can receive:
+# a webhook app once its URL passed the challenge, a long-connection app always.
+_FAN_OUT = (
+    "INSERT INTO event_outbox (event_id, app_id, helpdesk_id, event_type, created_at, body,"
+    " state, attempts, due_at, claimed_by, done_at)"
+    f" SELECT ?, s.app_id, s.helpdesk_id, s.event_type, ?, ?, '{PENDING}', 0, ?, '', 0"
+    " FROM event_subscriptions s"
+    " JOIN app_event_types e ON e.app_id = s.app_id AND e.event_type = s.event_type"
+    " JOIN app_event_settings a ON a.app_id = s.app_id"
+    " WHERE s.helpdesk_id = ? AND s.event_type = ?"
+    f" AND (a.url <> '' OR a.mode = '{LONG_CONNECTION}')"
+)
+_IN_MODE = "SELECT app_id FROM app_event_settings WHERE mode = ?"
+
+
+def add_events(db: Sql, events: Iterable[OutboundEvent]) -> int:
+    """Write each event once per app that hears it, in the caller's transaction; returns
+    how many deliveries were written (0 when nobody listens)."""
+    written = 0
+    for event in events:
+        written += db.run(
+            _FAN_OUT,
+            (
+                event.event_id,
+                event.created_at,
+                event.body,
+                event.created_at,
+                event.helpdesk_id,
+                event.event_type,
+            ),
+        )
+    return written
+
+
+def _skip_locked(db: Sql) -> str:
+    """Rows another worker is claiming are skipped, not waited for (PostgreSQL); SQLite's
+    one write lock already makes claims take turns."""
+    return f"{db.for_update} SKIP LOCKED" if db.for_update else ""
+
+
+def claim(
+    db: Sql,
+    mode: str,
+    claim_id: str,
+    now: int,
+    lease_ms: int,
+    limit: int,
+    skip_apps: Sequence[str] = (),
+) -> list[Delivery]:
+    """Claim up to `limit` due deliveries of apps in `mode` (but `skip_apps`), oldest due
+    first, until `now + lease_ms`; each with its app's URL, token, key and tenant."""
+    skip = f" AND o.app_id NOT IN ({marks(len(skip_apps))})" if skip_apps else ""
+    rows = db.all(
+        "UPDATE event_outbox SET due_at = ?, claimed_by = ? WHERE id IN ("
+        f"SELECT o.id FROM event_outbox o WHERE o.state = '{PENDING}' AND o.due_at <= ?"
+        f" AND o.app_id IN ({_IN_MODE}){skip} ORDER BY o.due_at, o.id"
+        f" LIMIT ?{_skip_locked(db)})"
+        " RETURNING id, event_id, event_type, app_id, helpdesk_id, created_at, body, attempts",
+        (now + lease_ms, claim_id, now, mode, *skip_apps, limit),
+    )
+    if not rows:
+        return []
+    app_ids = sorted({row[3] for row in rows})
+    apps = {
+        row[0]: row[1:]
+        for row in db.all(
+            "SELECT a.app_id, a.url, a.verification_token, a.encrypt_key, p.tenant_key"
+            " FROM app_event_settings a JOIN apps p ON p.app_id = a.app_id"
+            f" WHERE a.app_id IN ({marks(len(app_ids))})",
+            app_ids,
+        )
+    }
+    deliveries = []
+    for oid, event_id, event_type, app_id, helpdesk_id, created, body, attempts in sorted(rows):
+        url, token, key, tenant_key = apps.get(app_id, ("", "", "", ""))
+        deliveries.append(
+            Delivery(
+                int(oid),
+                event_id,
+                event_type,
+                app_id,
+                tenant_key,
+                helpdesk_id,
+                int(created),
+                bytes(body),
+                int(attempts) + 1,
+                url,
+                token,
+                key,
+            )
+        )
+    return deliveries
+
+
+def finish(db: Sql, claim_id: str, attempts: Sequence[Attempt], retry_ms: Sequence[int]) -> None:
+    """Record attempts of the claim: delivered, due again after the schedule's next
+    interval, or failed once the schedule is spent. A row whose lease was lost to another
+    claim is left to that claim (its attempt is still logged)."""
+    db.insert_rows(
+        ATTEMPTS,
+        [(a.outbox_id, a.attempt, a.at, a.status, a.latency_ms, a.error) for a in attempts],
+        KEEP,
+    )
+    for a in attempts:
+        done = a.at + a.latency_ms
+        if a.ok:
+            state, due, done_at = DELIVERED, done, done
+        elif a.attempt <= len(retry_ms):
+            state, due, done_at = PENDING, done + retry_ms[a.attempt - 1], 0
+        else:
+            state, due, done_at = FAILED, done, done
+        db.run(
+            "UPDATE event_outbox SET state = ?, attempts = ?, due_at = ?, done_at = ?"
+            " WHERE id = ? AND claimed_by = ?",
+            (state, a.attempt, due, done_at, a.outbox_id, claim_id),
+        )
+
+
+def release(db: Sql, claim_id: str, outbox_ids: Sequence[int], now: int) -> None:
+    """Hand unsent rows of a claim back, due at once (a worker stopping cleanly)."""
+    if outbox_ids:
+        db.run(
+            f"UPDATE event_outbox SET due_at = ? WHERE claimed_by = ? AND state = '{PENDING}'"
+            f" AND id IN ({marks(len(outbox_ids))})",
+            (now, claim_id, *outbox_ids),
+        )
+
+
+def next_due(db: Sql, mode: str) -> int | None:
+    """When the earliest pending delivery of an app in `mode` is due (ms), or None."""
+    row = db.one(
+        f"SELECT min(due_at) FROM event_outbox WHERE state = '{PENDING}'"
+        f" AND app_id IN ({_IN_MODE})",
+        (mode,),
+    )
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def event_log(db: Sql, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
+    """The newest `limit` outbox rows (of one app, or failing ones only), newest first,
+    each with its attempts. Failing: given up, or pending after a failed attempt."""
+    where, params = [], []
+    if app_id is not None:
+        where.append("app_id = ?")
+        params.append(app_id)
+    if failed:
+        where.append(f"(state = '{FAILED}' OR (state = '{PENDING}' AND attempts > 0))")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = db.all(
+        "SELECT id, event_id, event_type, app_id, helpdesk_id, created_at, state"
+        f" FROM event_outbox {clause} ORDER BY id DESC LIMIT ?",
+        (*params, limit),
+    )
+    by_row: dict[int, list[Attempt]] = {int(row[0]): [] for row in rows}
+    if by_row:
+        for oid, n, at, status, latency, error in db.all(
+            "SELECT outbox_id, attempt, at, status, latency_ms, error FROM event_attempts"
+            f" WHERE outbox_id IN ({marks(len(by_row))}) ORDER BY outbox_id, attempt",
+            list(by_row),
+        ):
+            by_row[int(oid)].append(
+                Attempt(int(oid), int(n), int(at), int(status), int(latency), error)
+            )
+    return [
+        EventLogEntry(int(oid), eid, etype, app, desk, int(at), state, tuple(by_row[int(oid)]))
+        for oid, eid, etype, app, desk, at, state in rows
+    ]
