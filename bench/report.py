@@ -231,3 +231,30 @@ def write(run: Run, folder: Path) -> None:
         text += f"\n## Latest run of bench/run.py\n\n{section}\n"
     readme.write_text(text, "utf-8")
     plot(run, folder / "p99.png")
+
+
+def baseline_table(run: Run) -> str:
+    """larkdesk against an earlier version of itself ("baseline", `run.py --baseline`),
+    measured in turn with it on the same database: req/s and p99, and their ratios."""
+    rows = [
+        "| query | baseline req/s | p99 ms | larkdesk req/s | p99 ms | req/s after ÷ before "
+        "| p99 after ÷ before |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, title, _ in run.queries:
+        old = run.contestants.get("baseline", {}).get(key, {})
+        new = run.contestants.get("larkdesk", {}).get(key, {})
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{key} {title}",
+                    *_cell(run, "baseline", key)[::2],
+                    *_cell(run, "larkdesk", key)[::2],
+                    _ratio(new.get("rate"), old.get("rate")),
+                    _ratio(new.get("p99_ms"), old.get("p99_ms")),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(rows)

@@ -120,7 +120,7 @@ def queries(helpdesk_id: str, agent_id: str, guest_name: str, tags: tuple[str, s
         Query(
             "Q6",
             f"tags {'+'.join(tags)} + 30-day update_time",
-            {"tags": ",".join(tags), **updated},
+            {"tags": list(tags), **updated},
             {
                 **sort,
                 "_where": f"seq in (select seq from ticket_tags where tag_name in ({tag_list}))",
@@ -320,7 +320,9 @@ def larkdesk_headers(base: str) -> dict[str, str]:
 
 
 def list_urls(qs: list[Query]) -> Callable[[str], dict[str, str | None]]:
-    return lambda base: {q.key: f"{base}{LIST_PATH}?{urlencode(q.larkdesk)}" for q in qs}
+    return lambda base: {
+        q.key: f"{base}{LIST_PATH}?{urlencode(q.larkdesk, doseq=True)}" for q in qs
+    }
 
 
 def datasette_urls(qs: list[Query], table: str) -> Callable[[str], dict[str, str | None]]:
@@ -443,7 +445,7 @@ def pick_values(db: Path) -> tuple[str, str, tuple[str, str]]:
 # -- main ----------------------------------------------------------------------------
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10, help="wrk run per query")
@@ -452,7 +454,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="larkdesk serve --workers (default: its own)")
     parser.add_argument("--only", help="comma-separated contestants (larkdesk,floor,datasette)")
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/README.md")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an earlier checkout's src/ folder: its `larkdesk serve` runs too, as 'baseline',"
+        " measured in turn with this one (a before/after table)",
+    )
+    parser.add_argument(
+        "--baseline-db",
+        type=Path,
+        help="the baseline's own copy of the demo database, made by its `larkdesk demo`"
+        " (needed when this version's migrations changed the schema under it)",
+    )
+    return parser.parse_args()
+
+
+def baseline(larkdesk: Contestant, src: Path, db: Path | None) -> Contestant:
+    """An earlier version of larkdesk (its src/ folder), served as this one is."""
+    command = list(larkdesk.command)
+    if db is not None:
+        command[command.index("--db") + 1] = str(db)
+    return Contestant("baseline", command, env={"PYTHONPATH": str(src.resolve())})
+
+
+def main() -> None:
+    args = parse_args()
     ensure_wrk()
     cache = Path(
         os.environ.get("LARKDESK_BENCH_DIR") or Path(tempfile.gettempdir()) / "larkdesk-bench"
@@ -528,8 +554,11 @@ def main() -> None:
             ],
         ),
     ]
+    if args.baseline is not None:
+        contestants.append(baseline(contestants[0], args.baseline, args.baseline_db))
     if args.only:
-        contestants = [c for c in contestants if c.name in args.only.split(",")]
+        keep = {*args.only.split(","), "baseline"}
+        contestants = [c for c in contestants if c.name in keep]
     expected = Expected()
     work = Path(tempfile.mkdtemp(prefix="larkdesk-bench-"))
     for c in contestants:
@@ -537,7 +566,7 @@ def main() -> None:
             c.urls, c.check = datasette_urls(qs, f"/{db.stem}/tickets"), expected.datasette
         else:
             c.urls = list_urls(qs)
-        if c.name == "larkdesk":
+        if c.name in ("larkdesk", "baseline"):
             c.headers, c.check = larkdesk_headers, expected.larkdesk
         elif c.name == "floor":
             c.check = (
@@ -560,6 +589,8 @@ def main() -> None:
     )
     (cache / "results.json").write_text(json.dumps(vars(run), indent=1))
     print(report.markdown(run))
+    if args.baseline is not None:
+        print(report.baseline_table(run))
     if not args.no_write:
         report.write(run, ROOT / "bench")
 
