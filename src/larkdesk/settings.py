@@ -18,6 +18,7 @@ DEFAULT_FILE_MODE = 0o600
 FILE_MODE_ENV = "LARKDESK_FILE_MODE"
 
 RateLimitMode = Literal["feishu", "off"]
+WireMode = Literal["documented", "observed"]  # as helpdesk.tickets.shapes.WireShape
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,13 @@ VARIABLES: tuple[Variable, ...] = (
         "LARKDESK_RATE_LIMIT",
         "feishu",
         "`serve --rate-limit`: `feishu` (Feishu's per-app limits) or `off` (none)",
+    ),
+    Variable(
+        "LARKDESK_WIRE",
+        "documented",
+        "`serve --wire`: the ticket shape of list and get answers: `documented` (Feishu's"
+        " document, lark-oapi's TicketV2) or `observed` (`comments` and"
+        " `dissatisfaction_reason` as arrays, as Feishu's service has sent them)",
     ),
     Variable(
         "LARKDESK_LOG_LEVEL",
@@ -201,6 +209,7 @@ class Settings:
     port: int = 8000
     rate_limit: RateLimitMode = "feishu"
     log_level: str = "info"
+    wire: WireMode = "documented"
     # Redis for rate-limit windows and issued tokens shared by every worker; None keeps
     # both in this process. Not in repr: the URL may carry a password.
     redis: str | None = field(default=None, repr=False)
@@ -214,6 +223,7 @@ class Settings:
             "LARKDESK_DB": self.db,
             "LARKDESK_RATE_LIMIT": self.rate_limit,
             "LARKDESK_LOG_LEVEL": self.log_level,
+            "LARKDESK_WIRE": self.wire,
             "LARKDESK_REDIS": self.redis or "",
             "LARKDESK_OPERATOR_TOKEN": self.operator_token or "",
         }
@@ -224,9 +234,13 @@ class Settings:
         mode = read("LARKDESK_RATE_LIMIT") or default_of("LARKDESK_RATE_LIMIT")
         if mode not in ("feishu", "off"):
             raise ValueError(f"LARKDESK_RATE_LIMIT must be 'feishu' or 'off', got {mode!r}")
+        wire = read("LARKDESK_WIRE") or default_of("LARKDESK_WIRE")
+        if wire not in ("documented", "observed"):
+            raise ValueError(f"LARKDESK_WIRE must be 'documented' or 'observed', got {wire!r}")
         return cls(
             db=default_db(),
             rate_limit="off" if mode == "off" else "feishu",
+            wire="observed" if wire == "observed" else "documented",
             log_level=read("LARKDESK_LOG_LEVEL") or default_of("LARKDESK_LOG_LEVEL"),
             redis=_revealed(read_secret("LARKDESK_REDIS")),
             operator_token=operator_token(),

@@ -42,6 +42,15 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
     help="feishu: 50/s and 1000/min per app, as Feishu; off: no limit (load tests).",
 )
 @click.option(
+    "--wire",
+    "wire_shape",
+    type=click.Choice(["documented", "observed"]),
+    default=from_environment("LARKDESK_WIRE"),
+    show_default=shown_default("LARKDESK_WIRE"),
+    help="Ticket shape of list and get: documented (Feishu's document) or observed "
+    "(comments and dissatisfaction_reason as arrays, as Feishu's service has sent them).",
+)
+@click.option(
     "--demo", "with_demo", is_flag=True, help="On an empty database, create demo data first."
 )
 @click.option(
@@ -83,6 +92,7 @@ def serve(
     host: str,
     port: int,
     rate_limit: str,
+    wire_shape: str,
     with_demo: bool,
     log_level: str,
     workers: int | None,
@@ -99,6 +109,7 @@ def serve(
         host=host,
         port=port,
         rate_limit="off" if rate_limit == "off" else "feishu",
+        wire="observed" if wire_shape == "observed" else "documented",
         log_level=log_level,
         redis=redis_url or None,
         operator_token=operator_token(),
