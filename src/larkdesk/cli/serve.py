@@ -14,6 +14,7 @@ from ..server.limits import HEAD_TIMEOUT_SECONDS, HttpImplementation, WireLimits
 from ..server.run import run_server, run_workers
 from ..settings import Settings, from_environment, operator_token, shown_default
 from ..store.base import Store
+from ..transfer.publish import recover_at_start
 from .options import cli_store, db_option, say
 
 
@@ -122,6 +123,9 @@ def serve(
             f"limits, so an app may make up to {workers}x Feishu's limits."
         )
     with cli_store(db) as store:
+        undone = recover_at_start(store)
+        if undone is not None:
+            say(undone)
         creds = ensure_demo(store) if with_demo else None
         if creds is not None:
             base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"

@@ -1,9 +1,9 @@
 """Import tickets from NDJSON files in the list API's own JSON shape.
 
-A file is imported all or nothing, in one transaction: the first bad line stops
-the import with its line number, and nothing from that file is written. The whole file
-is decoded and checked before the transaction starts, so the write lock is held for the
-writing alone.
+A file is imported all or nothing: the first bad line stops the import with its line
+number, and nothing from that file is written. The whole file is decoded and checked
+first, with nothing locked; then it is published in short transactions with an undo
+journal (`publish`), so the API's writes interleave with it and a failure is undone.
 Re-importing a file is harmless: tickets are replaced by ticket_id. Each line is kept byte
 for byte as written (`helpdesk.stored`): larkdesk's ticket rules govern writes through its
 own API, not what another service sent.
@@ -16,7 +16,10 @@ from pathlib import Path
 
 from ..helpdesk.stored import UnstorableTicket, kept_record
 from ..store.base import ConflictError, Store, TicketRecord
+from ..store.import_journal import ImportInProgress
+from ..store.sqlstore import SqlStore
 from ..store.staging import StagedTickets
+from .publish import publish
 
 PROGRESS_EVERY = 10_000
 
@@ -34,11 +37,13 @@ def import_ndjson(
     """Upsert every ticket of an NDJSON file into the helpdesk; return how many were read."""
     if store.get_helpdesk(helpdesk_id) is None:
         raise ImportFailed(f"no helpdesk with id {helpdesk_id!r}")
-    # Decode and check every line first, with nothing locked; then one write transaction.
+    if not isinstance(store, SqlStore):
+        raise ImportFailed("imports need a SQL store")
+    # Decode and check every line first, with nothing locked; then publish in chunks.
     with StagedTickets(_records(path, helpdesk_id, progress)) as staged:
         try:
-            return store.upsert_tickets(staged)
-        except ConflictError as exc:
+            return publish(store, helpdesk_id, str(path), staged)
+        except (ConflictError, ImportInProgress) as exc:
             raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
 
 
