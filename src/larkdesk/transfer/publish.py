@@ -24,7 +24,7 @@ from ..store.sqlstore import BIG_WRITE, SqlStore
 from ..store.tickets import chunks
 
 PUBLISH_CHUNK = 1000  # tickets per transaction: bench/README.md, "import and the write lock"
-JOURNAL_STEP = 2000  # journal rows undone or deleted per transaction
+JOURNAL_STEP = 1000  # journal rows undone or deleted per transaction
 STALE_MS = 60_000  # an import whose last chunk is older than this is taken for dead
 log = logging.getLogger("larkdesk.import")
 Clock = Callable[[], int]
@@ -85,7 +85,7 @@ def _undo_own(store: SqlStore, run_id: str, clock: Clock) -> None:
 
 def _drain(store: SqlStore, undo: bool) -> None:
     while store.import_journal_step(undo, JOURNAL_STEP):
-        pass
+        time.sleep(store.import_handoff_seconds)  # as between chunks: let writers in
 
 
 def recover_at_start(store: Store) -> str | None:
