@@ -17,7 +17,7 @@ from larkdesk.helpdesk.fields.service import define_field
 from larkdesk.helpdesk.models import Ticket, TicketUser, to_record
 from larkdesk.store.base import Store
 from larkdesk.transfer.remote import Remote
-from larkdesk.transfer.sync import DEFAULT_OVERLAP_MS, normalize, sync_once
+from larkdesk.transfer.sync import DEFAULT_OVERLAP_MS, sync_once
 
 from .conftest import LIST_PATH, auth_headers, make_client
 from .seeded import Seeded, current_tickets, now_ms, seeded_server
@@ -181,19 +181,6 @@ def test_sync_command_once_and_every(seeded: Seeded, tmp_path: Path) -> None:
         looping.communicate(timeout=30)
     assert [json.loads(line)["first_pass"] for line in lines] == [False, False]
     assert looping.returncode == 130
-
-
-def test_feishus_observed_shapes_are_stored_in_the_documented_one() -> None:
-    raw = {
-        "ticket_id": "1",
-        "created_at": 5,
-        "updated_at": -1,
-        "comments": [{"content": "old", "created_at": 1}, {"content": "new", "created_at": 9}],
-        "dissatisfaction_reason": [{"en_us": "slow"}],
-    }
-    fixed = normalize(raw)
-    assert fixed["comments"] == {"content": "new", "created_at": 9}
-    assert fixed["dissatisfaction_reason"] == {"en_us": "slow"} and "updated_at" not in fixed
 
 
 def _fields(ticket: Ticket) -> dict[str, object]:

@@ -33,6 +33,9 @@ def parse_seconds(text: str) -> tuple[float, ...]:
     return values
 
 
+WireMode = Literal["documented", "observed"]  # as helpdesk.tickets.shapes.WireShape
+
+
 @dataclass(frozen=True, slots=True)
 class Variable:
     """One `LARKDESK_*` variable: its default (None: unset) and what it means."""
@@ -54,6 +57,13 @@ VARIABLES: tuple[Variable, ...] = (
         "LARKDESK_RATE_LIMIT",
         "feishu",
         "`serve --rate-limit`: `feishu` (Feishu's per-app limits) or `off` (none)",
+    ),
+    Variable(
+        "LARKDESK_WIRE",
+        "documented",
+        "`serve --wire`: the ticket shape of list and get answers: `documented` (Feishu's"
+        " document, lark-oapi's TicketV2) or `observed` (`comments` and"
+        " `dissatisfaction_reason` as arrays, as Feishu's service has sent them)",
     ),
     Variable(
         "LARKDESK_LOG_LEVEL",
@@ -226,6 +236,7 @@ class Settings:
     port: int = 8000
     rate_limit: RateLimitMode = "feishu"
     log_level: str = "info"
+    wire: WireMode = "documented"
     # Redis for rate-limit windows and issued tokens shared by every worker; None keeps
     # both in this process. Not in repr: the URL may carry a password.
     redis: str | None = field(default=None, repr=False)
@@ -243,6 +254,7 @@ class Settings:
             "LARKDESK_DB": self.db,
             "LARKDESK_RATE_LIMIT": self.rate_limit,
             "LARKDESK_LOG_LEVEL": self.log_level,
+            "LARKDESK_WIRE": self.wire,
             "LARKDESK_REDIS": self.redis or "",
             "LARKDESK_OPERATOR_TOKEN": self.operator_token or "",
             "LARKDESK_EVENT_RETRY": ",".join(f"{s:g}" for s in self.event_retry_s),
@@ -256,9 +268,13 @@ class Settings:
         if mode not in ("feishu", "off"):
             raise ValueError(f"LARKDESK_RATE_LIMIT must be 'feishu' or 'off', got {mode!r}")
         retry = os.environ.get("LARKDESK_EVENT_RETRY")  # "" is a schedule: no retry
+        wire = read("LARKDESK_WIRE") or default_of("LARKDESK_WIRE")
+        if wire not in ("documented", "observed"):
+            raise ValueError(f"LARKDESK_WIRE must be 'documented' or 'observed', got {wire!r}")
         return cls(
             db=default_db(),
             rate_limit="off" if mode == "off" else "feishu",
+            wire="observed" if wire == "observed" else "documented",
             log_level=read("LARKDESK_LOG_LEVEL") or default_of("LARKDESK_LOG_LEVEL"),
             redis=_revealed(read_secret("LARKDESK_REDIS")),
             operator_token=operator_token(),

@@ -20,6 +20,7 @@ from ..settings import (
     shown_default,
 )
 from ..store.base import Store
+from ..transfer.publish import recover_at_start
 from .options import cli_store, db_option, say
 
 
@@ -46,6 +47,15 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
     default=from_environment("LARKDESK_RATE_LIMIT"),
     show_default=shown_default("LARKDESK_RATE_LIMIT"),
     help="feishu: 50/s and 1000/min per app, as Feishu; off: no limit (load tests).",
+)
+@click.option(
+    "--wire",
+    "wire_shape",
+    type=click.Choice(["documented", "observed"]),
+    default=from_environment("LARKDESK_WIRE"),
+    show_default=shown_default("LARKDESK_WIRE"),
+    help="Ticket shape of list and get: documented (Feishu's document) or observed "
+    "(comments and dissatisfaction_reason as arrays, as Feishu's service has sent them).",
 )
 @click.option(
     "--demo", "with_demo", is_flag=True, help="On an empty database, create demo data first."
@@ -102,6 +112,7 @@ def serve(
     host: str,
     port: int,
     rate_limit: str,
+    wire_shape: str,
     with_demo: bool,
     log_level: str,
     workers: int | None,
@@ -124,6 +135,7 @@ def serve(
         host=host,
         port=port,
         rate_limit="off" if rate_limit == "off" else "feishu",
+        wire="observed" if wire_shape == "observed" else "documented",
         log_level=log_level,
         redis=redis_url or None,
         operator_token=operator_token(),
@@ -138,6 +150,9 @@ def serve(
             f"limits, so an app may make up to {workers}x Feishu's limits."
         )
     with cli_store(db) as store:
+        undone = recover_at_start(store)
+        if undone is not None:
+            say(undone)
         creds = ensure_demo(store) if with_demo else None
         if creds is not None:
             base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"

@@ -68,7 +68,6 @@ def _sync_runs(
                 "first_pass": report.first_pass,
                 "fetched": report.fetched,
                 "stored": report.stored,
-                "skipped": report.skipped,
                 "high_water_ms": report.high_water_ms,
                 "fields": report.fields,
             }

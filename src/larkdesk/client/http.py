@@ -44,12 +44,42 @@ log = logging.getLogger("larkdesk.client")
 ParamValue = str | int | Sequence[str] | Sequence[int]
 
 
+class WireTicket(dict[str, Any]):
+    """One ticket as decoded, with the exact bytes the server sent for it in `wire`, so a
+    mirror can keep them byte for byte."""
+
+    wire: bytes
+
+
+class _ListData(msgspec.Struct):
+    total: int = 0
+    tickets: list[msgspec.Raw] | None = None
+
+
+class _ListAnswer(msgspec.Struct):
+    data: _ListData | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class TicketListPage:
     """One answer of the list API: `total` matching tickets and this page of them."""
 
     total: int
     tickets: list[dict[str, Any]]
+
+
+def _wire_tickets(content: bytes) -> TicketListPage:
+    """The page with each ticket's own bytes kept; an element that is not a JSON object
+    stays a `WireTicket` with no keys (the mirror refuses it by its bytes)."""
+    answer = msgspec.json.decode(content, type=_ListAnswer)
+    data = answer.data or _ListData()
+    tickets: list[dict[str, Any]] = []
+    for raw in data.tickets or ():
+        decoded = msgspec.json.decode(raw)
+        ticket = WireTicket(decoded if isinstance(decoded, dict) else {})
+        ticket.wire = bytes(raw)
+        tickets.append(ticket)
+    return TicketListPage(data.total, tickets)
 
 
 class _Retry(Exception):
@@ -130,9 +160,12 @@ class FeishuClient:
 
     def list_tickets(self, params: Mapping[str, ParamValue]) -> TicketListPage:
         """One page of `GET /open-apis/helpdesk/v1/tickets` with these query parameters."""
-        body = self._call("GET", TICKETS_PATH, params=params, authorized=True)
-        data = body.get("data") or {}
-        return TicketListPage(int(data.get("total") or 0), list(data.get("tickets") or ()))
+        _, content = self._exchange("GET", TICKETS_PATH, params=params, authorized=True)
+        try:
+            return _wire_tickets(content)
+        except msgspec.ValidationError as exc:
+            shape = f"the list answer is not in the list API's shape: {exc}"
+            raise ApiError(-1, shape, 200) from None
 
     def customized_fields(self) -> list[dict[str, Any]]:
         """Every custom-field definition of the helpdesk
@@ -159,6 +192,18 @@ class FeishuClient:
         json: Any = None,
         authorized: bool,
     ) -> dict[str, Any]:
+        return self._exchange(method, path, params=params, json=json, authorized=authorized)[0]
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue] | None = None,
+        json: Any = None,
+        authorized: bool,
+    ) -> tuple[dict[str, Any], bytes]:
+        """The successful answer's decoded body and its bytes."""
         refreshed = False
         for attempt in range(1, self._max_attempts + 1):
             try:
@@ -185,7 +230,7 @@ class FeishuClient:
         params: Mapping[str, ParamValue] | None,
         json: Any,
         authorized: bool,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], bytes]:
         headers = {}
         if authorized:
             headers["Authorization"] = f"Bearer {self.tenant_access_token()}"
@@ -199,7 +244,7 @@ class FeishuClient:
             raise _Retry(ConnectionFailed(_failure(method, path, exc))) from None
         except httpx.HTTPError as exc:
             raise ConnectionFailed(_failure(method, path, exc)) from None
-        return _judge(response)
+        return _judge(response), response.content
 
     def _delay(self, attempt: int, reset: float | None) -> float:
         """Exponential backoff with jitter; after a 429, the server's reset plus jitter."""

@@ -121,6 +121,10 @@ class SQLiteStore(SqlStore):
 
     dialect = SQLITE
     upsert_chunk = 500
+    # A writer of another process waiting for the write lock polls it with sleeps of up
+    # to 100 ms (SQLite's busy handler); an import pausing this long between its chunks
+    # lets every waiting writer in, where it would otherwise retake the lock at once.
+    import_handoff_seconds = 0.11
 
     def __init__(self, path: str | Path, file_mode: int | None = None) -> None:
         self.path = str(path)

@@ -13,6 +13,7 @@ from . import (
     comments,
     fields,
     identities,
+    import_journal,
     messages,
     outbox,
     subscriptions,
@@ -46,6 +47,7 @@ from .base import (
 )
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .filters import Dialect
+from .import_journal import ImportMarker
 from .sql import Sql
 
 T = TypeVar("T")
@@ -59,6 +61,7 @@ class SqlStore:
 
     dialect: Dialect
     upsert_chunk: int  # tickets looked up and written per batch
+    import_handoff_seconds = 0.0  # an import's pause between chunks (`transfer.publish`)
 
     # -- what a backend supplies ---------------------------------------------
 
@@ -139,6 +142,34 @@ class SqlStore:
 
     def load_tickets(self, records: Iterable[TicketRecord]) -> int:
         return self.upsert_tickets(distinct_ids(records))
+
+    # -- an import published in chunks (`import_journal`, `transfer.publish`) --
+
+    def import_marker(self) -> ImportMarker | None:
+        return self._read(import_journal.marker)
+
+    def begin_import(self, run: ImportMarker) -> None:
+        self._write(import_journal.begin, run)
+
+    def publish_import_chunk(self, run_id: str, chunk: list[TicketRecord], now_ms: int) -> None:
+        self._write(import_journal.publish, run_id, chunk, now_ms)
+
+    def finish_import(self, run_id: str, now_ms: int) -> None:
+        self._write(import_journal.finish, run_id, now_ms)
+
+    def claim_import_undo(
+        self, run_id: str | None, now_ms: int, stale_ms: int
+    ) -> ImportMarker | None:
+        return self._write(import_journal.claim_undo, run_id, now_ms, stale_ms)
+
+    def import_journal_step(self, undo: bool, limit: int) -> int:
+        step = import_journal.undo_step if undo else import_journal.forget_step
+        return self._write(step, limit)
+
+    def end_import(self, big: bool) -> None:
+        self._write(import_journal.end)
+        if big:
+            self._after_big_write()
 
     def count_tickets(self, helpdesk_id: str) -> int:
         return self._read(tickets.count_tickets, helpdesk_id)

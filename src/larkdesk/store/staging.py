@@ -27,8 +27,12 @@ class StagedTickets:
     def __init__(self, records: Iterable[TicketRecord] = ()) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.count = 0
-        for record in records:
-            self.add(record)
+        try:
+            for record in records:
+                self.add(record)
+        except BaseException:  # a bad record (or Ctrl-C) while staging: no file left open
+            self.close()
+            raise
 
     def add(self, record: TicketRecord) -> None:
         blob = pickle.dumps(tuple(record), protocol=pickle.HIGHEST_PROTOCOL)

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from ..auth import provision
 from ..client import ApiError, Estimate, FeishuClient, WindowDone, walk
+from ..client.http import WireTicket
 from ..client.walker import By, now_ms
 from ..helpdesk.fields.bodies import TicketCustomizedField, encode_definition, is_digits
-from ..helpdesk.models import InvalidTicket, Ticket, validate
-from ..helpdesk.tickets.service import HelpdeskService
-from ..store.base import ConflictError, CustomizedFieldRecord, Store, SyncState
+from ..helpdesk.stored import UnstorableTicket, kept_record
+from ..store.base import ConflictError, CustomizedFieldRecord, Store, SyncState, TicketRecord
 from .remote import Remote
 
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000
@@ -43,7 +43,6 @@ class SyncReport:
     first_pass: bool = False
     fetched: int = 0
     stored: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)  # ticket_id -> reason
     high_water_ms: int = -1
     fields: int = 0  # custom-field definitions copied
 
@@ -139,7 +138,6 @@ class _Mirror:
         self, store: Store, remote: Remote, progress: Callable[[int], None] | None
     ) -> None:
         self.store = store
-        self.service = HelpdeskService(store)
         self.remote = remote
         self.progress = progress
         self.report = SyncReport()
@@ -148,13 +146,11 @@ class _Mirror:
         self, client: FeishuClient, since: int, until: int, by: By, state: SyncState | None
     ) -> None:
         """Walk one range; store each window's tickets, then note the window as done."""
-        batch: list[Ticket] = []
+        batch: list[TicketRecord] = []
         for event in walk(client, None, since, until, by):
             if isinstance(event, dict):
                 self.report.fetched += 1
-                ticket = self._ticket(event)
-                if ticket is not None:
-                    batch.append(ticket)
+                batch.append(self._record(event))
             elif isinstance(event, WindowDone):
                 self._store(batch)
                 batch = []
@@ -167,39 +163,23 @@ class _Mirror:
                 log.info("sync: %d tickets %sd in [%d, %d]", event.total, by, since, until)
         self._store(batch)
 
-    def _ticket(self, raw: dict[str, Any]) -> Ticket | None:
-        ticket_id = str(raw.get("ticket_id"))
+    def _record(self, raw: dict[str, Any]) -> TicketRecord:
+        """The ticket as the source sent it; a ticket that cannot be stored stops the run."""
+        wire = raw.wire if isinstance(raw, WireTicket) else msgspec.json.encode(raw)
         try:
-            ticket = msgspec.convert(normalize(raw), Ticket)
-            validate(ticket)
-        except (msgspec.ValidationError, InvalidTicket) as exc:
-            self.report.skipped[ticket_id] = str(exc)
-            log.warning("sync: ticket %s skipped: %s", ticket_id, exc)
-            return None
-        return ticket
+            return kept_record(wire, self.remote.helpdesk_id)
+        except UnstorableTicket as exc:
+            shown = wire[:200].decode("utf-8", "replace")
+            raise SyncFailed(
+                f"ticket {raw.get('ticket_id')!r} cannot be stored: {exc} (as sent: {shown})"
+            ) from None
 
-    def _store(self, batch: list[Ticket]) -> None:
+    def _store(self, batch: list[TicketRecord]) -> None:
         if not batch:
             return
         try:
-            self.report.stored += self.service.put_tickets(self.remote.helpdesk_id, batch)
+            self.report.stored += self.store.upsert_tickets(batch)
         except ConflictError as exc:
             raise SyncFailed(str(exc)) from None
         if self.progress is not None:
             self.progress(len(batch))
-
-
-def normalize(raw: dict[str, Any]) -> dict[str, Any]:
-    """Feishu's observed shapes in the documented one: `comments` sent as a list (keep the
-    newest) and `dissatisfaction_reason` sent as a list (keep the first)."""
-    fixed = dict(raw)
-    comments = fixed.get("comments")
-    if isinstance(comments, list):
-        dated = [c for c in comments if isinstance(c, dict)]
-        fixed["comments"] = max(dated, key=lambda c: c.get("created_at") or 0) if dated else None
-    reason = fixed.get("dissatisfaction_reason")
-    if isinstance(reason, list):
-        fixed["dissatisfaction_reason"] = reason[0] if reason else None
-    if fixed.get("updated_at") == -1:
-        fixed["updated_at"] = None
-    return {k: v for k, v in fixed.items() if v is not None}

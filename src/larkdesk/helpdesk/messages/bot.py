@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from ...errors import BadRequest
 from ...store.base import Store, TicketQuery
-from ..models import Ticket, decode_ticket
+from ..models import Ticket
 from ..params import MAX_LIST_ITEMS
+from ..stored import read_stored
 from ..tickets.lifecycle import HUMAN
 from .bodies import AnswerUserQueryBody, BotMessageBody, required_text
 from .content import (
@@ -115,7 +116,7 @@ class BotMessages:
                 f"receiver_id {receiver!r} has no open ticket in this helpdesk: a chat message "
                 "goes to the user's service group (receive_type 'user' is the bot's private chat)"
             )
-        return decode_ticket(page.tickets[0]).ticket_id
+        return read_stored(page.tickets[0]).ticket_id
 
     def _private(self, helpdesk_id: str, receiver: str, parsed: Parsed) -> str:
         now = self.messages.clock()

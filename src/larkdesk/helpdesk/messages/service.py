@@ -28,7 +28,8 @@ import msgspec
 from ...errors import BadRequest, ResourceNotFound
 from ...store.base import ImageRecord, InTransaction, MessageRecord, MessageWrite, Store
 from ..ids import now_ms, snowflake
-from ..models import CLOSED_STATUSES, Ticket, TicketUser, decode_ticket, derive, to_record
+from ..models import CLOSED_STATUSES, Ticket, TicketUser, derive, to_record
+from ..stored import read_stored
 from ..tickets.changes import acting_agent
 from .bodies import CreateMessageBody, ImageQuery, MessageQuery
 from .content import (
@@ -131,7 +132,7 @@ class TicketMessages:
         posted: list[StoredMessage] = []
 
         def compose(body: bytes, position: int) -> MessageWrite:
-            ticket = decode_ticket(body)
+            ticket = read_stored(body)
             draft.rule(ticket)
             sender_type, sender = speaker(ticket, draft)
             previous = ticket.updated_at if ticket.updated_at is not None else -1

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ...errors import BadRequest, ResourceNotFound
-from ..models import decode_ticket
+from ..stored import read_stored
 from .content import IMAGE, POST, TEXT, StoredMessage, image_content, parse_post, parse_text
 from .images import new_image
 from .service import ROLES, Draft, Role, TicketMessages
@@ -93,4 +93,4 @@ class Speaker:
         body = self.messages.store.get_ticket(ticket_id)
         if body is None:
             raise ResourceNotFound(f"there is no ticket {ticket_id!r}")
-        return decode_ticket(body).helpdesk_id or ""
+        return read_stored(body).helpdesk_id or ""

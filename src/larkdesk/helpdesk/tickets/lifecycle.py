@@ -31,10 +31,10 @@ from ..models import (
     InvalidTicket,
     Ticket,
     TicketUser,
-    decode_ticket,
     to_record,
     validate,
 )
+from ..stored import read_stored
 from .bodies import StartServiceBody, UpdateTicketBody
 from .changes import apply_update
 
@@ -73,7 +73,7 @@ class TicketLifecycle:
         body = self._store.get_ticket(ticket_id)
         if body is None:
             raise ResourceNotFound(f"there is no ticket {ticket_id!r}")
-        return decode_ticket(body).helpdesk_id or ""
+        return read_stored(body).helpdesk_id or ""
 
     def definitions(self, helpdesk_id: str) -> dict[str, TicketCustomizedField]:
         records = self._store.list_customized_fields(helpdesk_id)
@@ -111,7 +111,7 @@ class TicketLifecycle:
     def _tag_id_in_use(self, helpdesk_id: str, name: str) -> str | None:
         page = self._store.list_tickets(helpdesk_id, TicketQuery(tags=(name,), page_size=1))
         for body in page.tickets:
-            for tag in decode_ticket(body).tags or ():
+            for tag in read_stored(body).tags or ():
                 if tag.name == name and tag.id:
                     return tag.id
         return None
@@ -123,7 +123,7 @@ class TicketLifecycle:
         fields: dict[str, CustomizedFieldDisplayItem | None],
     ) -> Rewrite:
         def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
-            ticket = decode_ticket(body)
+            ticket = read_stored(body)
             # Later than the previous write (by 1 ms if the clock has not moved): updates
             # of one ticket, and its comments, stay in the order they were written.
             previous = ticket.updated_at if ticket.updated_at is not None else -1

@@ -21,6 +21,7 @@ from .bodies import StartServiceBody, UpdateTicketBody, check_start, check_updat
 from .lifecycle import TicketLifecycle
 from .query import parse_ticket_query
 from .service import HelpdeskService
+from .shapes import Shape
 
 LIST_TICKETS = Api("helpdesk.v1.ticket.list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
 GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, TICKET_GET_LIMITS)
@@ -34,11 +35,16 @@ class TicketRoutes:
     """The ticket APIs' handlers, on the services they are given."""
 
     def __init__(
-        self, gateway: Gateway, tickets: HelpdeskService, lifecycle: TicketLifecycle
+        self,
+        gateway: Gateway,
+        tickets: HelpdeskService,
+        lifecycle: TicketLifecycle,
+        shape: Shape | None = None,
     ) -> None:
         self._gateway = gateway
         self._tickets = tickets
         self._lifecycle = lifecycle
+        self._shape = shape  # None: the documented shape, as stored (`shapes.shape_of`)
 
     async def list_tickets(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, LIST_TICKETS)
@@ -46,14 +52,17 @@ class TicketRoutes:
         page = await anyio.to_thread.run_sync(
             self._tickets.list_tickets, caller.helpdesk.helpdesk_id, query
         )
-        return envelope.ticket_page(page.total, page.tickets)
+        tickets = page.tickets
+        if self._shape is not None:
+            tickets = [self._shape(ticket) for ticket in tickets]
+        return envelope.ticket_page(page.total, tickets)
 
     async def get_ticket(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, GET_TICKET)
         ticket = await anyio.to_thread.run_sync(
             self._lifecycle.get_ticket, caller.helpdesk.helpdesk_id, request.path_params["id"]
         )
-        return envelope.one_ticket(ticket)
+        return envelope.one_ticket(ticket if self._shape is None else self._shape(ticket))
 
     async def update_ticket(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, UPDATE_TICKET)

@@ -1,0 +1,140 @@
+"""Tickets kept as their source sent them (`larkdesk import`, `larkdesk sync`), and how
+larkdesk reads a stored ticket back when its own API writes to it.
+
+A kept ticket's body is the exact bytes received: key order, unknown keys, number
+formatting and Feishu's own habits (`0` or `-1` for a time that never came, `score: 0`,
+`comments` as a list) all stay, so a mirror answers byte for byte like its source.
+Only the filter columns are derived, leniently: a value of the wrong type (or a text
+with NUL, or an integer beyond int64) leaves its column NULL, so that ticket matches no
+filter on that field. What cannot be stored at all raises `UnstorableTicket`: a body
+that is not a JSON object, a `ticket_id` that is not a non-empty string, a `created_at`
+that is not an int64 integer (the list is ordered by it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ..store.base import TicketRecord
+from .models import NEVER_UPDATED, Ticket
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Feishu's backend is written in Go: a time that never came, or an unrated score, may
+# arrive as the zero value (or -1). larkdesk's own rules read those as "absent".
+_TIMES = ("closed_at", "agent_entry_time", "agent_first_response_time", "agent_last_response_time")
+_CHOICES = ("status", "ticket_type", "solve", "score")
+_FIELDS = frozenset(Ticket.__struct_fields__)
+
+
+class UnstorableTicket(ValueError):
+    """A ticket the store cannot keep; the message says why."""
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and "\x00" not in value else None
+
+
+def _member(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _names(items: Any, key: str) -> tuple[str, ...]:
+    """Distinct texts under `key` of a list of objects (agent ids, tag names)."""
+    if not isinstance(items, list):
+        return ()
+    found = (_text(_member(item, key)) for item in items)
+    return tuple(dict.fromkeys(name for name in found if name))
+
+
+def kept_record(body: bytes, helpdesk_id: str) -> TicketRecord:
+    """The record that keeps `body` byte for byte in `helpdesk_id`, with filter columns
+    derived leniently; `UnstorableTicket` if it cannot be stored."""
+    try:
+        ticket = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise UnstorableTicket(f"malformed JSON: {exc}") from None
+    if not isinstance(ticket, dict):
+        raise UnstorableTicket(f"a ticket must be a JSON object, not {type(ticket).__name__}")
+    ticket_id = _text(ticket.get("ticket_id"))
+    if not ticket_id:
+        raise UnstorableTicket("ticket_id must be a non-empty string (without NUL)")
+    created_at = _integer(ticket.get("created_at"))
+    if created_at is None:
+        raise UnstorableTicket(
+            f"ticket {ticket_id}: created_at must be an integer (the list is ordered by it)"
+        )
+    updated_at = _integer(ticket.get("updated_at"))
+    guest = ticket.get("guest")
+    guest_name = _text(_member(guest, "name"))
+    return TicketRecord(
+        ticket_id=ticket_id,
+        helpdesk_id=helpdesk_id,
+        created_at=created_at,
+        updated_at=NEVER_UPDATED if updated_at is None else updated_at,
+        ticket_type=_integer(ticket.get("ticket_type")),
+        channel=_integer(ticket.get("channel")),
+        solve=_integer(ticket.get("solve")),
+        score=_integer(ticket.get("score")),
+        status=_integer(ticket.get("status")),
+        guest_id=_text(_member(guest, "id")),
+        guest_name=guest_name.casefold() if guest_name else None,
+        closed_by_id=_text(_member(ticket.get("closed_by"), "id")),
+        agent_ids=_names(ticket.get("agents"), "id"),
+        tag_names=_names(ticket.get("tags"), "name"),
+        body=body,
+    )
+
+
+def read_stored(body: bytes) -> Ticket:
+    """A stored ticket as larkdesk's model, for a write through its own API: Feishu's
+    observed shapes in the documented one, 0 and -1 times and zero choices as absent, and
+    any field of a type the model cannot hold left out (its unknown keys are not kept)."""
+    raw = msgspec.json.decode(body)
+    fixed = _documented(raw if isinstance(raw, dict) else {})
+    try:
+        return msgspec.convert(fixed, Ticket)
+    except msgspec.ValidationError:
+        return msgspec.convert({k: v for k, v in fixed.items() if _fits(k, v)}, Ticket)
+
+
+def _documented(raw: dict[str, Any]) -> dict[str, Any]:
+    fixed = {k: v for k, v in raw.items() if k in _FIELDS}
+    comments = fixed.get("comments")
+    if isinstance(comments, list):  # the newest comment is the one the ticket shows
+        dated = [c for c in comments if isinstance(c, dict)]
+        fixed["comments"] = max(dated, key=_comment_time, default=None)
+    reason = fixed.get("dissatisfaction_reason")
+    if isinstance(reason, list):
+        fixed["dissatisfaction_reason"] = reason[0] if reason else None
+    for name in (*_TIMES, "updated_at"):
+        if _integer(fixed.get(name)) is not None and fixed[name] <= 0:
+            fixed[name] = None
+    for name in _CHOICES:
+        if fixed.get(name) == 0:
+            fixed[name] = None
+    fixed["ticket_id"] = str(fixed.get("ticket_id") or "")
+    if _integer(fixed.get("created_at")) is None:
+        fixed["created_at"] = 0
+    return {k: v for k, v in fixed.items() if v is not None}
+
+
+def _comment_time(comment: dict[str, Any]) -> int:
+    return _integer(comment.get("created_at")) or 0
+
+
+def _fits(name: str, value: Any) -> bool:
+    """Whether one field converts on its own (the fallback for a ticket with odd types)."""
+    probe = {"ticket_id": "0", name: value}
+    try:
+        msgspec.convert(probe, Ticket)
+    except msgspec.ValidationError:
+        return False
+    return True
