@@ -13,7 +13,7 @@ across processes, the HTTP protocol's hardening) call `start_server` directly in
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +64,12 @@ class PortalTransport(httpx.BaseTransport):
         self._portal = portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(request.stream, httpx.AsyncByteStream):  # a generator's chunks
+            chunks = _Chunks(request.stream)
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, stream=chunks
+            )
+
         async def exchange() -> tuple[int, httpx.Headers, bytes]:
             response = await self._asgi.handle_async_request(request)
             return response.status_code, response.headers, await response.aread()
@@ -72,15 +78,34 @@ class PortalTransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, content=content, request=request)
 
 
-def _rate_limit(extra: tuple[str, ...]) -> str:
-    return extra[extra.index("--rate-limit") + 1] if "--rate-limit" in extra else "feishu"
+IN_PROCESS_OPTIONS = ("--rate-limit", "--redis")
+
+
+class _Chunks(httpx.AsyncByteStream):
+    """A streamed body's chunks, handed to the app one at a time, as it asks for them."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+
+def _settings(db: str | Path, extra: tuple[str, ...]) -> Settings:
+    """What `larkdesk serve --db db *extra` would serve with (`IN_PROCESS_OPTIONS` only)."""
+    options = dict(zip(extra[::2], extra[1::2], strict=True))
+    unknown = set(options) - set(IN_PROCESS_OPTIONS)
+    if unknown:
+        raise ValueError(f"not served in-process: {sorted(unknown)}; use start_server")
+    rate_limit = "off" if options.get("--rate-limit") == "off" else "feishu"
+    return Settings(db=str(db), rate_limit=rate_limit, redis=options.get("--redis"))
 
 
 @contextmanager
-def in_process(db: str | Path, rate_limit: str = "feishu") -> Iterator[Wire]:
-    """The app on `db` in this process: a uvicorn server on a loopback port (for lark-oapi
-    and subprocesses) and a transport (for httpx), both into one app in one event loop."""
-    settings = Settings(db=str(db), rate_limit="off" if rate_limit == "off" else "feishu")
+def in_process(settings: Settings) -> Iterator[Wire]:
+    """The app in this process: a uvicorn server on a loopback port (for lark-oapi and
+    subprocesses) and a transport (for httpx), both into one app in one event loop."""
     app = create_app(settings)
     with ExitStack() as stack:
         portal = stack.enter_context(start_blocking_portal())
@@ -101,7 +126,7 @@ def in_process(db: str | Path, rate_limit: str = "feishu") -> Iterator[Wire]:
         stack.callback(done.result, 30)
         stack.callback(setattr, server, "should_exit", True)
         port = portal.call(_bound_port, server, done.done)
-        yield Wire(f"http://127.0.0.1:{port}", str(db), PortalTransport(app, portal))
+        yield Wire(f"http://127.0.0.1:{port}", settings.db, PortalTransport(app, portal))
 
 
 async def _bound_port(server: uvicorn.Server, failed: Callable[[], bool]) -> int:
@@ -116,10 +141,10 @@ async def _bound_port(server: uvicorn.Server, failed: Callable[[], bool]) -> int
 
 @contextmanager
 def serve(db: str | Path, *extra: str, log_dir: Path | None = None) -> Iterator[Wire]:
-    """`larkdesk serve --db db *extra`: in this process unless `--live`. In-process, the only
-    option honoured is `--rate-limit`; ask `start_server` for anything else."""
+    """`larkdesk serve --db db *extra`: in this process unless `--live`. In-process, only
+    `IN_PROCESS_OPTIONS` are honoured (others raise); ask `start_server` for the rest."""
     if not live_mode():
-        with in_process(db, _rate_limit(extra)) as wire:
+        with in_process(_settings(db, extra)) as wire:
             yield wire
         return
     live = start_server(db, *extra, log_dir=log_dir)
