@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 from larkdesk.server.app import create_app
 from larkdesk.server.limits import WireLimits
 from larkdesk.server.protocols import PROTOCOLS, WireConfig
-from larkdesk.settings import Settings
+from larkdesk.settings import Settings, operator_token
 
 from .conftest import start_server, stop_server
 
@@ -93,13 +93,19 @@ class _Chunks(httpx.AsyncByteStream):
 
 
 def _settings(db: str | Path, extra: tuple[str, ...]) -> Settings:
-    """What `larkdesk serve --db db *extra` would serve with (`IN_PROCESS_OPTIONS` only)."""
+    """What `larkdesk serve --db db *extra` would serve with (`IN_PROCESS_OPTIONS` only,
+    and `LARKDESK_OPERATOR_TOKEN` from the environment, as `serve` reads it)."""
     options = dict(zip(extra[::2], extra[1::2], strict=True))
     unknown = set(options) - set(IN_PROCESS_OPTIONS)
     if unknown:
         raise ValueError(f"not served in-process: {sorted(unknown)}; use start_server")
     rate_limit = "off" if options.get("--rate-limit") == "off" else "feishu"
-    return Settings(db=str(db), rate_limit=rate_limit, redis=options.get("--redis"))
+    return Settings(
+        db=str(db),
+        rate_limit=rate_limit,
+        redis=options.get("--redis"),
+        operator_token=operator_token(),
+    )
 
 
 @contextmanager
