@@ -46,6 +46,20 @@ def _git_status() -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live",
+        action="store_true",
+        help="run the wire suite against `larkdesk serve` subprocesses, not in-process "
+        "(as LARKDESK_TEST_LIVE=1; see tests/wire.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--live"):
+        os.environ["LARKDESK_TEST_LIVE"] = "1"  # tests/wire.py reads it, and so do subprocesses
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Remember the working tree, so the run can prove it left it as it found it."""
     session.config.stash[_TREE_AT_START] = _git_status()

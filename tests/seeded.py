@@ -11,12 +11,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from larkdesk.client import FeishuClient
 from larkdesk.helpdesk.models import Ticket, TicketUser, to_record
 from larkdesk.store.base import Store, TicketQuery, TicketRecord
 from larkdesk.store.sqlite import SQLiteStore
 
-from .conftest import Identity, LiveServer, provision, start_server, stop_server
+from .conftest import Identity, provision
+from .wire import Wire, serve
 
 DAY = 86_400_000
 BUSY_DAY = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -47,7 +50,7 @@ def seed_tickets() -> list[Ticket]:
 
 @dataclass
 class Seeded:
-    server: LiveServer
+    server: Wire
     store: SQLiteStore
     identity: Identity
     tickets: list[Ticket]
@@ -57,8 +60,14 @@ class Seeded:
         """Every ticket as the store holds it now (writers change them), by id."""
         return current_tickets(self.store, self.identity.helpdesk_id)
 
+    def transport(self) -> httpx.BaseTransport:
+        """Into the server: in-process straight into its app, live over the network."""
+        return self.server.transport or httpx.HTTPTransport()
+
     def client(self, **options: object) -> FeishuClient:
+        """The export/sync client on the server, through `transport()` unless given one."""
         defaults: dict[str, object] = {"per_second": None, "backoff_seconds": 0.01}
+        defaults["transport"] = self.server.transport
         return FeishuClient(
             self.identity.app_id,
             self.identity.app_secret,
@@ -71,16 +80,15 @@ class Seeded:
 
 @contextmanager
 def seeded_server(folder: Path, *serve_options: str) -> Iterator[Seeded]:
-    """The seeded helpdesk in a SQLite file, served by a real `larkdesk serve`."""
+    """The seeded helpdesk in a SQLite file, served (in-process; `--live`: `larkdesk serve`)."""
     store = SQLiteStore(folder / "source.db")
     identity = provision(store)
     tickets = seed_tickets()
     store.upsert_tickets(to_record(t, identity.helpdesk_id) for t in tickets)
-    server = start_server(folder / "source.db", "--rate-limit", "off", *serve_options)
     try:
-        yield Seeded(server, store, identity, tickets, {t.ticket_id for t in tickets})
+        with serve(folder / "source.db", "--rate-limit", "off", *serve_options) as server:
+            yield Seeded(server, store, identity, tickets, {t.ticket_id for t in tickets})
     finally:
-        stop_server(server)
         store.close()
 
 

@@ -96,6 +96,7 @@ ENVIRONMENT_READ = re.compile(r"os\.environ\.get|os\.environ\[|os\.getenv|getenv
 TEST_ONLY = {
     "LARKDESK_TEST_POSTGRES": ("tests/backends.py", "scripts/services"),
     "LARKDESK_TEST_REDIS": ("tests/backends.py", "scripts/services"),
+    "LARKDESK_TEST_LIVE": ("tests/wire.py", "tests/conftest.py"),
     "LARKDESK_SERVICES_DIR": ("scripts/services",),
     "LARKDESK_BENCH_DIR": ("bench/run.py", "bench/export.py"),
 }

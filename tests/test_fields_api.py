@@ -1,5 +1,6 @@
 """Defining custom fields over the wire (`POST/GET/PATCH/DELETE .../ticket_customized_fields`):
-a real `larkdesk serve` on each store, driven with httpx and with lark-oapi unchanged."""
+served on each store (in-process; `--live`: `larkdesk serve`), driven with httpx and with
+lark-oapi unchanged."""
 
 from __future__ import annotations
 
@@ -17,17 +18,9 @@ from larkdesk.helpdesk.fields.service import FieldDefinitions
 from larkdesk.store.base import CustomizedFieldRecord, Store
 
 from .backends import BACKEND_NAMES, postgres_schema
-from .conftest import (
-    LIST_PATH,
-    LiveServer,
-    auth_headers,
-    larkdesk,
-    make_client,
-    provision,
-    start_server,
-    stop_server,
-)
-from .test_lifecycle import assert_bad_request, token_for
+from .conftest import LIST_PATH, TOKEN_PATH, auth_headers, larkdesk, make_client, provision
+from .test_lifecycle import assert_bad_request
+from .wire import Wire, serve
 
 FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
 
@@ -35,45 +28,47 @@ FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
 @pytest.fixture(scope="module", params=BACKEND_NAMES)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+) -> Iterator[tuple[Wire, dict[str, str]]]:
     """A small demo on each backend, served; seeds of their own (lark-oapi caches tokens
     by app_id)."""
     logs = tmp_path_factory.mktemp("fields")
     if request.param == "sqlite":
         db = str(logs / "larkdesk.db")
         out = larkdesk("demo", "--tickets", "30", "--seed", "11", db=db)
-        live = start_server(db, "--rate-limit", "off", log_dir=logs)
-        yield live, json.loads(out.stdout)
-        stop_server(live)
+        with serve(db, "--rate-limit", "off", log_dir=logs) as wire:
+            yield wire, json.loads(out.stdout)
         return
     with postgres_schema() as url:
         out = larkdesk("demo", "--tickets", "30", "--seed", "12", db=url)
-        live = start_server(url, "--rate-limit", "off", log_dir=logs)
-        yield live, json.loads(out.stdout)
-        stop_server(live)
+        with serve(url, "--rate-limit", "off", log_dir=logs) as wire:
+            yield wire, json.loads(out.stdout)
 
 
 @pytest.fixture(scope="module")
-def creds_of(server: tuple[LiveServer, dict[str, str]]) -> dict[str, str]:
+def creds_of(server: tuple[Wire, dict[str, str]]) -> dict[str, str]:
     return server[1]
 
 
-def client_for(live: LiveServer, app: dict[str, str], desk: dict[str, str]) -> httpx.Client:
-    token = token_for(live.base_url, app["app_id"], app["app_secret"])
+def client_for(wire: Wire, app: dict[str, str], desk: dict[str, str]) -> httpx.Client:
+    with wire.client() as client:
+        secret = {"app_id": app["app_id"], "app_secret": app["app_secret"]}
+        body = client.post(TOKEN_PATH, json=secret)
+    assert body.json()["code"] == 0, body.text
     header = encode_helpdesk_header(desk["helpdesk_id"], desk["helpdesk_token"])
+    token = body.json()["tenant_access_token"]
     headers = {"Authorization": f"Bearer {token}", "X-Lark-Helpdesk-Authorization": header}
-    return httpx.Client(base_url=live.base_url, headers=headers, timeout=30)
+    return wire.client(headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module")
-def api(server: tuple[LiveServer, dict[str, str]]) -> Iterator[httpx.Client]:
+def api(server: tuple[Wire, dict[str, str]]) -> Iterator[httpx.Client]:
     live, creds = server
     with client_for(live, creds, creds) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def other_desk(server: tuple[LiveServer, dict[str, str]]) -> dict[str, str]:
+def other_desk(server: tuple[Wire, dict[str, str]]) -> dict[str, str]:
     """A second helpdesk of the demo's tenant, reachable by the same app."""
     live, creds = server
     made = larkdesk("helpdesk", "create", "--app", creds["app_id"], "--name", "HR", db=live.db)
@@ -168,7 +163,7 @@ def test_a_field_is_created_read_changed_set_and_deleted(
 
 
 def test_helpdesks_see_only_their_own_fields(
-    api: httpx.Client, server: tuple[LiveServer, dict[str, str]], other_desk: dict[str, str]
+    api: httpx.Client, server: tuple[Wire, dict[str, str]], other_desk: dict[str, str]
 ) -> None:
     live, creds = server
     ours = created(api, key_name="ours", display_name="Ours", field_type="text")
@@ -295,7 +290,7 @@ def test_options_belong_to_dropdowns_only(api: httpx.Client) -> None:
 
 
 def test_writes_need_the_write_scope(
-    server: tuple[LiveServer, dict[str, str]], api: httpx.Client
+    server: tuple[Wire, dict[str, str]], api: httpx.Client
 ) -> None:
     live, creds = server
     readonly = json.loads(

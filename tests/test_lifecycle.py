@@ -1,5 +1,5 @@
-"""The ticket lifecycle over the wire: a real `larkdesk serve` on each store, driven with
-httpx (and, in test_lifecycle_sdk.py, with lark-oapi unchanged)."""
+"""The ticket lifecycle over the wire, served on each store (in-process; `--live`: a real
+`larkdesk serve`), driven with httpx and the command line."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from .backends import BACKEND_NAMES, postgres_schema, redis_url
 from .conftest import (
     LIST_PATH,
     TOKEN_PATH,
-    LiveServer,
     auth_headers,
     larkdesk,
     make_client,
@@ -32,6 +31,7 @@ from .conftest import (
     start_server,
     stop_server,
 )
+from .wire import Wire, serve
 
 START_PATH = "/open-apis/helpdesk/v1/start_service"
 FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
@@ -56,14 +56,13 @@ def demo_db(
 @pytest.fixture(scope="module")
 def server(
     demo_db: tuple[str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+) -> Iterator[Wire]:
     db = demo_db[0]  # limits off: these tests send far more than 50 requests a second
     extra = ("--redis", redis_url()) if db.startswith("postgresql://") else ()
     extra = (*extra, "--rate-limit", "off")
     logs = tmp_path_factory.mktemp("lifecycle-logs")
-    live = start_server(db, *extra, log_dir=logs)
-    yield live
-    stop_server(live)
+    with serve(db, *extra, log_dir=logs) as wire:
+        yield wire
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +77,7 @@ def token_for(base_url: str, app_id: str, app_secret: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def api(server: LiveServer, creds: dict[str, str]) -> Iterator[httpx.Client]:
+def api(server: Wire, creds: dict[str, str]) -> Iterator[httpx.Client]:
     """An httpx client on the demo helpdesk, with its tenant token and helpdesk header."""
     token = token_for(server.base_url, creds["app_id"], creds["app_secret"])
     headers = {
@@ -87,7 +86,7 @@ def api(server: LiveServer, creds: dict[str, str]) -> Iterator[httpx.Client]:
             creds["helpdesk_id"], creds["helpdesk_token"]
         ),
     }
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with server.client(headers=headers, timeout=30) as client:
         yield client
 
 
@@ -135,7 +134,7 @@ def test_get_ticket_is_the_list_shape_byte_for_byte(api: httpx.Client) -> None:
 
 
 def test_unknown_or_foreign_ticket_is_not_found(
-    api: httpx.Client, server: LiveServer, creds: dict[str, str]
+    api: httpx.Client, server: Wire, creds: dict[str, str]
 ) -> None:
     missing = api.get(f"{LIST_PATH}/1234567890123456789")
     assert (missing.status_code, missing.json()["code"]) == (404, 154004)
@@ -231,7 +230,7 @@ def test_closing_with_tags_comment_and_field_shows_everywhere_at_once(api: httpx
     assert tid not in [t["ticket_id"] for t in listed(api, status_list=51, **window)]
 
 
-def test_comments_keep_their_history(api: httpx.Client, server: LiveServer) -> None:
+def test_comments_keep_their_history(api: httpx.Client, server: Wire) -> None:
     ticket = next(t for t in listed(api) if "comments" in t)
     tid = ticket["ticket_id"]
     for text in ("first", "second"):
@@ -304,7 +303,7 @@ def test_a_huge_body_is_refused_before_it_is_read(api: httpx.Client) -> None:
 
 
 def test_concurrent_updates_from_several_clients_all_take_effect(
-    api: httpx.Client, server: LiveServer
+    api: httpx.Client, server: Wire
 ) -> None:
     ticket = an_open_ticket(api, skip=2)
     tid = ticket["ticket_id"]
@@ -440,7 +439,7 @@ def test_start_service_refuses_bad_bodies(
     assert api.get(LIST_PATH).json()["data"]["total"] == total
 
 
-def test_writes_need_the_write_scope(server: LiveServer, creds: dict[str, str]) -> None:
+def test_writes_need_the_write_scope(server: Wire, creds: dict[str, str]) -> None:
     readonly = json.loads(
         larkdesk(
             "app", "create", "--name", "ro", "--tenant", creds["tenant_key"],
@@ -454,7 +453,7 @@ def test_writes_need_the_write_scope(server: LiveServer, creds: dict[str, str]) 
             creds["helpdesk_id"], creds["helpdesk_token"]
         ),
     }
-    with httpx.Client(base_url=server.base_url, headers=headers) as ro:
+    with server.client(headers=headers) as ro:
         tid = ro.get(LIST_PATH).json()["data"]["tickets"][0]["ticket_id"]
         assert ro.get(f"{LIST_PATH}/{tid}").json()["code"] == 0
         assert ro.get(FIELDS_PATH).json()["code"] == 0
@@ -581,7 +580,7 @@ def test_the_lifecycle_through_lark_oapi(api: httpx.Client, creds: dict[str, str
 # -- the command line ---------------------------------------------------------------------
 
 
-def test_cli_ticket_get_and_update(api: httpx.Client, server: LiveServer) -> None:
+def test_cli_ticket_get_and_update(api: httpx.Client, server: Wire) -> None:
     ticket = an_open_ticket(api, skip=5)
     tid, db = ticket["ticket_id"], server.db
     shown = larkdesk("ticket", "get", tid, db=db)
@@ -614,7 +613,7 @@ def test_cli_ticket_get_and_update(api: httpx.Client, server: LiveServer) -> Non
 
 
 def test_cli_field_create_defines_fields_the_api_lists_and_updates_set(
-    api: httpx.Client, server: LiveServer
+    api: httpx.Client, server: Wire
 ) -> None:
     db, helpdesk_id = server.db, api.get(FIELDS_PATH).json()["data"]["items"][0]["helpdesk_id"]
     create = ("field", "create", "--helpdesk", helpdesk_id)

@@ -1,4 +1,5 @@
-"""The conversation over the wire: a real `larkdesk serve` on each store, driven with
+"""The conversation over the wire, served on each store (in-process; `--live`: a real
+`larkdesk serve`), driven with
 lark-oapi unchanged (ticket messages, bot messages, ticket images, FAQ answers), the
 operator API with httpx, and `larkdesk ticket say` against the same database."""
 
@@ -19,8 +20,9 @@ import pytest
 from larkdesk.auth.credentials import encode_helpdesk_header
 
 from .backends import BACKEND_NAMES, postgres_schema
-from .conftest import LIST_PATH, LiveServer, larkdesk, start_server, stop_server
+from .conftest import LIST_PATH, larkdesk
 from .test_lifecycle import token_for
+from .wire import Wire, serve
 
 OPERATOR_TOKEN = "operator-token-for-the-live-tests"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
@@ -29,7 +31,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 @pytest.fixture(scope="module", params=BACKEND_NAMES)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+) -> Iterator[tuple[Wire, dict[str, str]]]:
     """A small demo on each backend, served with an operator token; seeds of their own
     (lark-oapi caches tokens by app_id)."""
     logs = tmp_path_factory.mktemp("messages")
@@ -40,26 +42,27 @@ def server(
         yield from _serve(url, "22", logs)
 
 
-def _serve(db: str, seed: str, logs: Path) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+def _serve(db: str, seed: str, logs: Path) -> Iterator[tuple[Wire, dict[str, str]]]:
     out = larkdesk("demo", "--tickets", "40", "--seed", seed, db=db)  # type: ignore[arg-type]
-    with mock.patch.dict(os.environ, {"LARKDESK_OPERATOR_TOKEN": OPERATOR_TOKEN}):
-        live = start_server(db, "--rate-limit", "off", log_dir=logs)  # type: ignore[arg-type]
-    yield live, json.loads(out.stdout)
-    stop_server(live)
+    with (
+        mock.patch.dict(os.environ, {"LARKDESK_OPERATOR_TOKEN": OPERATOR_TOKEN}),
+        serve(db, "--rate-limit", "off", log_dir=logs) as wire,
+    ):
+        yield wire, json.loads(out.stdout)
 
 
 @pytest.fixture(scope="module")
-def api(server: tuple[LiveServer, dict[str, str]]) -> Iterator[httpx.Client]:
+def api(server: tuple[Wire, dict[str, str]]) -> Iterator[httpx.Client]:
     live, creds = server
     token = token_for(live.base_url, creds["app_id"], creds["app_secret"])
     header = encode_helpdesk_header(creds["helpdesk_id"], creds["helpdesk_token"])
     headers = {"Authorization": f"Bearer {token}", "X-Lark-Helpdesk-Authorization": header}
-    with httpx.Client(base_url=live.base_url, headers=headers, timeout=30) as client:
+    with live.client(headers=headers, timeout=30) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def sdk(server: tuple[LiveServer, dict[str, str]]) -> tuple[Any, Any]:
+def sdk(server: tuple[Wire, dict[str, str]]) -> tuple[Any, Any]:
     """A lark-oapi client on the server and the request option carrying the helpdesk."""
     import lark_oapi as lark
 
@@ -98,18 +101,19 @@ def start(sdk: tuple[Any, Any], guest: str, agent: str | None = None) -> str:
     return str(started.data.ticket_id)
 
 
-def say(live: LiveServer, ticket_id: str, **body: Any) -> dict[str, Any]:
-    answer = httpx.post(
-        f"{live.base_url}/larkdesk/v1/tickets/{ticket_id}/messages",
-        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
-        json=body,
-    )
+def say(live: Wire, ticket_id: str, **body: Any) -> dict[str, Any]:
+    with live.client() as client:
+        answer = client.post(
+            f"/larkdesk/v1/tickets/{ticket_id}/messages",
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+            json=body,
+        )
     assert answer.status_code == 200, answer.text
     return dict(answer.json()["data"])
 
 
 def test_ticket_messages_and_images_through_lark_oapi(
-    server: tuple[LiveServer, dict[str, str]], api: httpx.Client, sdk: tuple[Any, Any]
+    server: tuple[Wire, dict[str, str]], api: httpx.Client, sdk: tuple[Any, Any]
 ) -> None:
     from lark_oapi.api.helpdesk.v1 import (
         CreateTicketMessageRequest,
@@ -230,7 +234,7 @@ def test_bot_messages_and_faq_answers_through_lark_oapi(
 
 
 def test_cli_ticket_say_round_trip(
-    server: tuple[LiveServer, dict[str, str]],
+    server: tuple[Wire, dict[str, str]],
     api: httpx.Client,
     sdk: tuple[Any, Any],
     tmp_path: Path,

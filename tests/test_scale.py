@@ -247,16 +247,24 @@ def test_two_workers_without_redis_each_keep_their_own_limit(
     """The control for the test above: the same burst is spread over both workers."""
     db, creds = shared_demo
     server = _serve(db, tmp_path, "--workers", "2")
+    admitted = []
     try:
         with httpx.Client(base_url=server.base_url) as client:
             headers = auth_headers(client, _identity(creds))
-        timed = _burst_over_both_workers(server, headers)
+        # A loaded machine may stretch one burst past a second: more than 50 in one second
+        # needs to be seen once (one shared limit, as above, never allows it).
+        for _ in range(3):
+            admitted.append(
+                most_admitted_within_one_second(_burst_over_both_workers(server, headers))
+            )
+            if admitted[-1] > 50:
+                break
     finally:
         stop_server(server)
     assert server.log is not None
     output = server.log.read_text()
     assert "rate limits" in output and "--redis" in output  # the warning on stderr
-    assert most_admitted_within_one_second(timed) > 50  # both workers answered, 50 each
+    assert max(admitted) > 50, admitted  # both workers answered, 50 each
 
 
 def test_a_token_issued_by_one_server_is_accepted_by_another(

@@ -36,18 +36,21 @@ def remote_of(seeded: Seeded) -> Remote:
     return Remote(seeded.server.base_url, i.app_id, i.helpdesk_id, i.app_secret, i.helpdesk_token)
 
 
-class DiesAfter(httpx.HTTPTransport):
+class DiesAfter(httpx.BaseTransport):
     """A network that goes away for good after `n` requests."""
 
-    def __init__(self, n: int) -> None:
-        super().__init__()
+    def __init__(self, n: int, inner: httpx.BaseTransport) -> None:
         self.left = n
+        self.inner = inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.left -= 1
         if self.left < 0:
             raise httpx.ConnectError("network unreachable")
-        return super().handle_request(request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def test_first_sync_resumes_then_syncs_are_incremental_and_idempotent(
@@ -55,7 +58,7 @@ def test_first_sync_resumes_then_syncs_are_incremental_and_idempotent(
 ) -> None:
     remote, hd = remote_of(seeded), seeded.identity.helpdesk_id
     source = seeded.current()  # (the other backend's run of this test added tickets)
-    client = seeded.client(transport=DiesAfter(25), max_attempts=2)
+    client = seeded.client(transport=DiesAfter(25, seeded.transport()), max_attempts=2)
     with client, pytest.raises(ConnectionFailed):
         sync_once(client, store, remote)
     state = store.get_sync_state(hd)
@@ -106,7 +109,7 @@ def test_the_mirror_answers_the_same_list_api_with_the_same_credentials(
     with seeded.client() as client:
         sync_once(client, store, remote_of(seeded))
     query = {"status_list": [50, 51], "page": 3, "page_size": 50, "guest_name": "guest 1"}
-    with httpx.Client(base_url=seeded.server.base_url) as source:
+    with seeded.server.client() as source:
         expected = source.get(
             LIST_PATH, params=query, headers=auth_headers(source, seeded.identity)
         )
@@ -127,7 +130,7 @@ def test_the_mirror_has_the_remote_custom_fields_and_updates_can_set_them(
     with seeded.client() as client:
         report = sync_once(client, store, remote_of(seeded))
     assert report.fields == 1
-    with httpx.Client(base_url=seeded.server.base_url) as source:
+    with seeded.server.client() as source:
         expected = source.get(FIELDS_PATH, headers=auth_headers(source, seeded.identity)).json()
     with make_client(store) as mirror:
         headers = auth_headers(mirror, seeded.identity)

@@ -1,4 +1,5 @@
-"""iter_all_tickets against a real larkdesk server holding more than 10,000 tickets."""
+"""iter_all_tickets against a larkdesk holding more than 10,000 tickets, in-process through
+the client's `transport=` (`--live`: over the network to `larkdesk serve`)."""
 
 from __future__ import annotations
 
@@ -98,8 +99,8 @@ def test_tickets_backfilled_into_past_windows_during_the_walk(seeded: Seeded) ->
 class Flaky(httpx.BaseTransport):
     """Every 5th request is answered 429, every 7th has its connection dropped."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
         self.count = 0
         self.injected: Counter[str] = Counter()
 
@@ -119,7 +120,7 @@ class Flaky(httpx.BaseTransport):
 
 
 def test_rate_limits_and_dropped_connections_mid_run(seeded: Seeded) -> None:
-    flaky = Flaky()
+    flaky = Flaky(seeded.transport())
     with seeded.client(transport=flaky) as client:
         counts = ids_of(iter_all_tickets(client))
     assert set(counts) == set(seeded.current()) and set(counts.values()) == {1}
@@ -145,13 +146,13 @@ def test_pacing_stays_under_the_servers_limit(tmp_path: Path) -> None:
     """Against `--rate-limit feishu`: paced at 45/s nothing is refused; unpaced, some are."""
     from larkdesk.store.sqlite import SQLiteStore
 
-    from .conftest import provision, start_server, stop_server
+    from .conftest import provision
+    from .wire import serve
 
     store = SQLiteStore(tmp_path / "paced.db")
     identity = provision(store)
     store.close()
-    server = start_server(tmp_path / "paced.db")
-    try:
+    with serve(tmp_path / "paced.db") as server:
         for per_second, requests in ((45, 60), (None, 300)):
             seen: Counter[int] = Counter()
             client = FeishuClient(
@@ -161,7 +162,7 @@ def test_pacing_stays_under_the_servers_limit(tmp_path: Path) -> None:
                 identity.helpdesk_token,
                 base_url=server.base_url,
                 per_second=per_second,
-                transport=Counting(seen),
+                transport=Counting(seen, server.transport or httpx.HTTPTransport()),
             )
             with client:
                 for _ in range(requests):
@@ -169,16 +170,17 @@ def test_pacing_stays_under_the_servers_limit(tmp_path: Path) -> None:
                     if seen[429]:  # (the client waited and retried it)
                         break
             assert (seen[429] > 0) is (per_second is None), seen
-    finally:
-        stop_server(server)
 
 
-class Counting(httpx.HTTPTransport):
-    def __init__(self, statuses: Counter[int]) -> None:
-        super().__init__()
+class Counting(httpx.BaseTransport):
+    def __init__(self, statuses: Counter[int], inner: httpx.BaseTransport) -> None:
         self.statuses = statuses
+        self.inner = inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
+        response = self.inner.handle_request(request)
         self.statuses[response.status_code] += 1
         return response
+
+    def close(self) -> None:
+        self.inner.close()
