@@ -11,7 +11,7 @@ import secrets
 import msgspec
 
 from ..helpdesk.messages.content import MessageContent
-from ..helpdesk.models import CustomizedFieldDisplayItem, I18n, Ticket, TicketUser
+from ..helpdesk.models import NEVER_UPDATED, CustomizedFieldDisplayItem, I18n, Ticket, TicketUser
 from ..store.event_records import OutboundEvent
 from .types import MESSAGE_CREATED, TICKET_CREATED, TICKET_UPDATED
 
@@ -112,7 +112,10 @@ def ticket_updated(
     before: Ticket, after: Ticket, helpdesk_id: str, at_ms: int
 ) -> tuple[OutboundEvent, ...]:
     """`helpdesk.ticket.updated_v1` when the status or the stage changed; none otherwise."""
-    old = TicketEventUpdateInfo(updated_at=before.updated_at)
+    # Feishu's document: updated_at is -1 when the ticket was never updated (a kept
+    # ticket read leniently has None there).
+    previous = NEVER_UPDATED if before.updated_at is None else before.updated_at
+    old = TicketEventUpdateInfo(updated_at=previous)
     if before.status != after.status:
         old.status = before.status
     if before.ticket_type != after.ticket_type:
