@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 from larkdesk.demo import CUSTOMIZED_FIELDS
@@ -400,16 +401,26 @@ def test_fields_through_lark_oapi(api: httpx.Client, creds_of: dict[str, str]) -
     assert refused.code == 154000 and "display_name" in refused.msg
 
 
+def _first_refusal(
+    client: TestClient, url: str, headers: dict[str, str], most: int
+) -> httpx.Response:
+    for _ in range(most):
+        answer = client.get(url, headers=headers)
+        if answer.status_code == 429:
+            return answer
+    raise AssertionError(f"{most} requests and no 429")
+
+
 def test_each_field_api_has_its_own_rate_limit(store: Store) -> None:
     identity = provision(store)
     with make_client(store, rate_limit="feishu") as client:
         headers = auth_headers(client, identity)
         made = client.post(FIELDS_PATH, headers=headers, json=GOOD).json()["data"]
         one = f"{FIELDS_PATH}/{made['ticket_customized_field_id']}"
-        answers = [client.get(one, headers=headers) for _ in range(60)]
-        limited = next(r for r in answers if r.status_code == 429)  # 50 a second
+        # 50 a second trips first; on a slow, loaded machine 1000 a minute does at the latest
+        limited = _first_refusal(client, one, headers, 1001)
         assert limited.json()["code"] == 99991400
-        assert limited.headers["x-ogw-ratelimit-limit"] == "50"
+        assert limited.headers["x-ogw-ratelimit-limit"] in ("50", "1000")
         # the other field APIs count on their own, so they still pass at once
         assert client.patch(one, headers=headers, json={"display_name": "K"}).is_success
         assert client.get(FIELDS_PATH, headers=headers).is_success
