@@ -78,9 +78,6 @@ class PortalTransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, content=content, request=request)
 
 
-IN_PROCESS_OPTIONS = ("--rate-limit", "--redis")
-
-
 class _Chunks(httpx.AsyncByteStream):
     """A streamed body's chunks, handed to the app one at a time, as it asks for them."""
 
@@ -90,6 +87,9 @@ class _Chunks(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for chunk in self._chunks:
             yield chunk
+
+
+IN_PROCESS_OPTIONS = ("--rate-limit", "--redis")
 
 
 def _settings(db: str | Path, extra: tuple[str, ...]) -> Settings:
