@@ -179,6 +179,34 @@ def test_ticket_messages_and_images_through_lark_oapi(
     assert refused.code == 154000 and "msg_type" in refused.msg
 
 
+def test_ticket_messages_through_async_lark_oapi(api: httpx.Client, sdk: tuple[Any, Any]) -> None:
+    """lark-oapi's async calls (`acreate`, `alist`) reach the same endpoints alike."""
+    import asyncio
+
+    from lark_oapi.api.helpdesk.v1 import (
+        CreateTicketMessageRequest,
+        CreateTicketMessageRequestBody,
+        ListTicketMessageRequest,
+    )
+
+    client, option = sdk
+    guests, agent = people(api)
+    tid = start(sdk, guests[-1], agent)
+    body = CreateTicketMessageRequestBody.builder().msg_type("text").content("async hello")
+    create = CreateTicketMessageRequest.builder().ticket_id(tid).request_body(body.build())
+    listing = ListTicketMessageRequest.builder().ticket_id(tid).page_size(5).build()
+
+    async def talk() -> tuple[Any, Any]:
+        made = await client.helpdesk.v1.ticket_message.acreate(create.build(), option)
+        return made, await client.helpdesk.v1.ticket_message.alist(listing, option)
+
+    made, listed = asyncio.run(talk())
+    assert made.success(), made.msg
+    assert listed.success(), listed.msg
+    assert [m.message_id for m in listed.data.messages] == [made.data.message_id]
+    assert listed.data.messages[0].content == "async hello"
+
+
 def test_bot_messages_and_faq_answers_through_lark_oapi(
     api: httpx.Client, sdk: tuple[Any, Any]
 ) -> None:
