@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import h11
 import uvicorn
@@ -150,8 +150,27 @@ class _Hardened:
     transport: Any
     cycle: Any
     app: Any
+    loop: asyncio.AbstractEventLoop
     guard: ConnectionGuard
     wire: HeadCaseTransport
+
+    # uvicorn's protocol classes come after this one in each subclass's MRO: `super()` is
+    # theirs (hence the ignores: this class alone has no such methods).
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)  # type: ignore[call-arg]
+        self._setup(config, self.loop)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.wire = HeadCaseTransport(cast(asyncio.Transport, transport))  # a TCP stream
+        super().connection_made(self.wire)  # type: ignore[misc]
+        self.guard.start()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.guard.stop()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def send_400_response(self, msg: str) -> None:
+        self._parse_failed()
 
     def _setup(self, config: uvicorn.Config, loop: asyncio.AbstractEventLoop) -> None:
         limits = getattr(config, "wire_limits", None) or WireLimits()
@@ -213,27 +232,11 @@ def _too_large(limit: int) -> str:
 class LarkdeskHttpToolsProtocol(_Hardened, HttpToolsProtocol):
     """uvicorn's httptools protocol (the fast one), hardened."""
 
-    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-        super().__init__(config, *args, **kwargs)
-        self._setup(config, self.loop)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self.wire = HeadCaseTransport(transport)
-        super().connection_made(self.wire)  # type: ignore[arg-type]
-        self.guard.start()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.stop()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         self.guard.received(len(data))
         super().data_received(data)
         if self.guard.head_too_large() and not self.transport.is_closing():
             self.answer(BadRequest(_too_large(self.guard.limits.max_head_bytes)))
-
-    def send_400_response(self, msg: str) -> None:
-        self._parse_failed()
 
     def on_headers_complete(self) -> None:
         self.guard.head_done()
@@ -253,28 +256,12 @@ class LarkdeskH11Protocol(_Hardened, H11Protocol):
     """uvicorn's h11 protocol (pure Python), hardened; `h11_max_incomplete_event_size`
     is the head limit, so h11 never buffers more than that of an unfinished head."""
 
-    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-        super().__init__(config, *args, **kwargs)
-        self._setup(config, self.loop)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self.wire = HeadCaseTransport(transport)
-        super().connection_made(self.wire)  # type: ignore[arg-type]
-        self.guard.start()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.stop()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         self.guard.received(len(data))
         super().data_received(data)
         self._follow_h11()
         if self.guard.head_too_large() and not self.transport.is_closing():
             self.answer(BadRequest(_too_large(self.guard.limits.max_head_bytes)))
-
-    def send_400_response(self, msg: str) -> None:
-        self._parse_failed()
 
     def on_response_complete(self) -> None:
         self.wire.next_response()
