@@ -4,6 +4,7 @@ lark-oapi and httpx; retries, a hanging receiver, the challenge, the log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -143,14 +144,15 @@ def test_subscribe_and_unsubscribe_through_lark_oapi(desk: Desk) -> None:
     header = encode_helpdesk_header(desk.creds["helpdesk_id"], desk.creds["helpdesk_token"])
     option = lark.RequestOption.builder().headers({"X-Lark-Helpdesk-Authorization": header}).build()
     events = [Event.builder().type("helpdesk.ticket").subtype("ticket.created_v1").build()]
-    for _ in range(2):  # idempotent
-        request = (
-            SubscribeEventRequest.builder()
-            .request_body(SubscribeEventRequestBody.builder().events(events).build())
-            .build()
-        )
-        response = client.helpdesk.v1.event.subscribe(request, option)
-        assert response.success(), response.msg
+    request = (
+        SubscribeEventRequest.builder()
+        .request_body(SubscribeEventRequestBody.builder().events(events).build())
+        .build()
+    )
+    response = client.helpdesk.v1.event.subscribe(request, option)
+    assert response.success(), response.msg
+    again = asyncio.run(client.helpdesk.v1.event.asubscribe(request, option))  # idempotent
+    assert again.success(), again.msg
     unknown = [Event.builder().type("helpdesk.ticket").subtype("ticket.deleted_v1").build()]
     refused = client.helpdesk.v1.event.subscribe(
         SubscribeEventRequest.builder()
@@ -164,7 +166,8 @@ def test_subscribe_and_unsubscribe_through_lark_oapi(desk: Desk) -> None:
         .request_body(UnsubscribeEventRequestBody.builder().events(events).build())
         .build()
     )
-    assert client.helpdesk.v1.event.unsubscribe(request, option).success()
+    assert asyncio.run(client.helpdesk.v1.event.aunsubscribe(request, option)).success()
+    assert client.helpdesk.v1.event.unsubscribe(request, option).success()  # idempotent
 
 
 def test_subscription_bodies_are_checked(desk: Desk) -> None:

@@ -297,3 +297,49 @@ def test_cli_ticket_say_round_trip(
         failed = larkdesk("ticket", "say", *args, db=live.db, check=False)
         assert failed.returncode != 0 and words in failed.stderr, failed.stderr
         assert "Traceback" not in failed.stderr
+
+
+def test_bot_messages_and_faq_answers_through_async_lark_oapi(
+    api: httpx.Client, sdk: tuple[Any, Any]
+) -> None:
+    """lark-oapi's async `bot_message.acreate` and `ticket.aanswer_user_query`."""
+    import asyncio
+
+    from lark_oapi.api.helpdesk.v1 import (
+        AnswerUserQueryTicketRequest,
+        AnswerUserQueryTicketRequestBody,
+        BotMessage,
+        CreateBotMessageRequest,
+        UserQueryFaqInfo,
+    )
+
+    client, option = sdk
+    guests, _ = people(api)
+    tid = start(sdk, guests[3])
+    message = (
+        BotMessage.builder()
+        .msg_type("text")
+        .content(json.dumps({"text": "async bot"}))
+        .receiver_id(guests[3])
+        .receive_type("chat")
+        .build()
+    )
+    faq = UserQueryFaqInfo.builder().id("6900000000000000043").score(0.5).build()
+    answer = AnswerUserQueryTicketRequestBody.builder().event_id("ev").faqs([faq]).build()
+
+    async def talk() -> tuple[Any, Any]:
+        sent = await client.helpdesk.v1.bot_message.acreate(
+            CreateBotMessageRequest.builder().user_id_type("open_id").request_body(message).build(),
+            option,
+        )
+        answered = await client.helpdesk.v1.ticket.aanswer_user_query(
+            AnswerUserQueryTicketRequest.builder().ticket_id(tid).request_body(answer).build(),
+            option,
+        )
+        return sent, answered
+
+    sent, answered = asyncio.run(talk())
+    assert sent.success(), sent.msg
+    assert answered.success(), answered.msg
+    shown = api.get(f"{LIST_PATH}/{tid}/messages").json()["data"]["messages"]
+    assert [m["content"] for m in shown] == ["async bot", "FAQ 6900000000000000043 (score 0.5)"]
