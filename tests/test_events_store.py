@@ -177,3 +177,60 @@ def test_imports_fire_no_events(store: Store, tmp_path: Path) -> None:
     )
     assert import_ndjson(store, desk, path, progress=None) >= 1
     assert store.event_log(None, False, 10) == []
+
+
+def test_old_finished_events_are_purged_and_pending_ones_stay(store: Store) -> None:
+    from larkdesk.events.retention import DAY_MS, purge_events
+
+    app_id, desk = app_and_desk(store)
+    store.subscribe_events(app_id, desk, [CREATED])
+    ages = {"delivered": T0, "failed": T0 + 1, "pending": T0 + 2, "recent": T0 + 10 * DAY_MS}
+    for n, at in enumerate(ages.values()):
+        store.add_events([OutboundEvent(f"{n:032x}", CREATED, desk, at, b"{}")])
+    rows = {e.event_id: e.outbox_id for e in store.event_log(None, False, 10)}
+    ids = dict(zip(ages, (rows[f"{n:032x}"] for n in range(4)), strict=True))
+    claimed = store.claim_deliveries(WEBHOOK, "c", T0 + 10 * DAY_MS, 1000, 10)
+    results = {"delivered": 200, "failed": 500, "recent": 200}
+    store.finish_deliveries(
+        "c",
+        [Attempt(ids[k], 1, T0, status, 1) for k, status in results.items()],
+        (),  # no retry: the failure is final
+    )
+    store.release_deliveries(
+        "c", [d.outbox_id for d in claimed if d.outbox_id == ids["pending"]], 0
+    )
+
+    # One bounded step looks at `batch` rows from the oldest and says where it stopped.
+    removed, last, done = store.purge_events(T0 + 5 * DAY_MS, 0, 2)
+    assert (removed, last, done) == (2, ids["failed"], False)
+    assert purge_events(store, 5, now=T0 + 10 * DAY_MS) == 0  # the rest are kept
+    left = {e.outbox_id: (e.state, len(e.attempts)) for e in store.event_log(None, False, 10)}
+    assert left == {ids["pending"]: ("pending", 0), ids["recent"]: ("delivered", 1)}
+    assert purge_events(store, 0.5, now=T0 + 11 * DAY_MS) == 1  # the recent one, now old
+    assert [e.outbox_id for e in store.event_log(None, False, 10)] == [ids["pending"]]
+
+
+def test_the_purge_command_removes_what_serve_would(tmp_path: Path) -> None:
+    import json
+
+    from larkdesk.store import open_store
+
+    from .conftest import larkdesk
+
+    db = tmp_path / "larkdesk.db"
+    store = open_store(str(db))
+    try:
+        app_id, desk = app_and_desk(store)
+        store.subscribe_events(app_id, desk, [CREATED])
+        store.add_events([event(desk, 1)])  # created at T0: long ago
+        (d,) = store.claim_deliveries(WEBHOOK, "c", T0 + 10, 1000, 10)
+        store.finish_deliveries("c", [Attempt(d.outbox_id, 1, T0, 200, 1)], RETRY)
+    finally:
+        store.close()
+    kept = larkdesk("events", "purge", "--keep-days", "100000", db=db)
+    assert json.loads(kept.stdout) == {"removed": 0}
+    assert json.loads(larkdesk("events", "purge", db=db).stdout) == {"removed": 1}
+    shown = larkdesk("events", "log", "--json", db=db)
+    assert shown.stdout == ""
+    refused = larkdesk("events", "purge", "--keep-days", "-1", db=db, check=False)
+    assert refused.returncode == 2 and "--keep-days" in refused.stderr

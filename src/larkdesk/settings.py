@@ -20,6 +20,7 @@ FILE_MODE_ENV = "LARKDESK_FILE_MODE"
 RateLimitMode = Literal["feishu", "off"]
 FEISHU_EVENT_RETRY_S = (15.0, 300.0, 3600.0, 21600.0)  # Feishu's: 15 s, 5 min, 1 h, 6 h
 EVENT_LEASE_S = 30.0
+EVENT_KEEP_DAYS = 30.0
 
 
 def parse_seconds(text: str) -> tuple[float, ...]:
@@ -108,6 +109,12 @@ VARIABLES: tuple[Variable, ...] = (
         "30",
         "`serve --event-lease`: seconds a worker holds an event it is delivering before"
         " another may retry it",
+    ),
+    Variable(
+        "LARKDESK_EVENT_KEEP_DAYS",
+        "30",
+        "`serve --event-keep-days`: days delivered (or given-up) events and their attempts"
+        " stay in the outbox for `events log`; 0 keeps them forever",
     ),
     Variable(
         "LARKDESK_CONFIG",
@@ -247,6 +254,7 @@ class Settings:
     # on an event lasts before another worker may deliver it (docs/events.md).
     event_retry_s: tuple[float, ...] = FEISHU_EVENT_RETRY_S
     event_lease_s: float = EVENT_LEASE_S
+    event_keep_days: float = EVENT_KEEP_DAYS
 
     def to_env(self) -> dict[str, str]:
         """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
@@ -259,6 +267,7 @@ class Settings:
             "LARKDESK_OPERATOR_TOKEN": self.operator_token or "",
             "LARKDESK_EVENT_RETRY": ",".join(f"{s:g}" for s in self.event_retry_s),
             "LARKDESK_EVENT_LEASE": f"{self.event_lease_s:g}",
+            "LARKDESK_EVENT_KEEP_DAYS": f"{self.event_keep_days:g}",
         }
 
     @classmethod
@@ -280,4 +289,5 @@ class Settings:
             operator_token=operator_token(),
             event_retry_s=parse_seconds(retry) if retry is not None else FEISHU_EVENT_RETRY_S,
             event_lease_s=float(read("LARKDESK_EVENT_LEASE") or EVENT_LEASE_S),
+            event_keep_days=float(read("LARKDESK_EVENT_KEEP_DAYS") or EVENT_KEEP_DAYS),
         )

@@ -1,5 +1,6 @@
 """`larkdesk app events`: an app's event settings (request URL, verification token, encrypt
-key, mode, enabled types); `larkdesk events log`: every delivery attempt.
+key, mode, enabled types); `larkdesk events log`: every delivery attempt; `larkdesk
+events purge`: remove delivered events past their retention.
 
 `app events` prints the settings as one JSON object on stdout (the verification token
 included: the receiver needs it; the encrypt key never, as the user gave it); a URL that
@@ -15,6 +16,7 @@ import json
 import click
 
 from ..events.apps import EventChange, EventSettingsError, configure_events
+from ..events.retention import purge_events
 from ..events.types import EVENT_TYPES
 from ..store.event_records import LONG_CONNECTION, WEBHOOK, EventLogEntry, EventSettings
 from .options import cli_store, db_option
@@ -88,6 +90,23 @@ def events_log(db: str, app_id: str | None, failed: bool, limit: int, as_json: b
         entries = store.event_log(app_id, failed, limit)
     for entry in entries:
         click.echo(json.dumps(dataclasses.asdict(entry)) if as_json else _text(entry))
+
+
+@events_group.command("purge")
+@db_option
+@click.option(
+    "--keep-days",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Keep events created within this many days.",
+)
+def events_purge(db: str, keep_days: float) -> None:
+    """Remove delivered (or given-up) events older than --keep-days, with their attempts;
+    pending ones stay. `serve` does this hourly (--event-keep-days). Prints {"removed": N}."""
+    with cli_store(db) as store:
+        removed = purge_events(store, keep_days)
+    click.echo(json.dumps({"removed": removed}))
 
 
 def _when(ms: int) -> str:

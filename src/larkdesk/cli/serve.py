@@ -107,6 +107,13 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
     type=click.FloatRange(5, 3600),
     help="Seconds a worker holds an event it is delivering before another may retry it.",
 )
+@click.option(
+    "--event-keep-days",
+    default=from_environment("LARKDESK_EVENT_KEEP_DAYS"),
+    show_default=shown_default("LARKDESK_EVENT_KEEP_DAYS"),
+    type=click.FloatRange(0),
+    help="Days delivered events stay in the outbox for `events log` (0: forever).",
+)
 def serve(
     db: str,
     host: str,
@@ -121,6 +128,7 @@ def serve(
     read_timeout: float,
     event_retry: str,
     event_lease: float,
+    event_keep_days: float,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
     try:
@@ -141,6 +149,7 @@ def serve(
         operator_token=operator_token(),
         event_retry_s=retry_s,
         event_lease_s=event_lease,
+        event_keep_days=event_keep_days,
     )
     if workers is None:
         workers = default_workers(settings)

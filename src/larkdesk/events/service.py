@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from ..store.base import Store
 from .dispatcher import DeliveryConfig, Dispatcher, Transport
+from .retention import Retention
 from .webhook import WebhookTransport
 
 TransportFactory = Callable[[], Transport]
@@ -21,8 +22,10 @@ class EventDelivery:
         store: Store,
         config: DeliveryConfig | None = None,
         transports: Sequence[TransportFactory] = (WebhookTransport,),
+        keep_days: float = 0,
     ) -> None:
         self._store = store
+        self._retention = Retention(store, keep_days)  # 0: keep delivered events forever
         self._config = config or DeliveryConfig()
         self._factories = tuple(transports)
         self._dispatchers: list[Dispatcher] = []
@@ -34,12 +37,14 @@ class EventDelivery:
             dispatcher.wake()
 
     async def start(self) -> None:
+        await self._retention.start()
         for factory in self._factories:
             dispatcher = Dispatcher(self._store, factory(), self._config)
             await dispatcher.start()
             self._dispatchers.append(dispatcher)
 
     async def stop(self) -> None:
+        await self._retention.stop()
         dispatchers, self._dispatchers = self._dispatchers, []
         for dispatcher in dispatchers:
             await dispatcher.stop()

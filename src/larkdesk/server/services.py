@@ -54,7 +54,11 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     """The services on `store`, or on the store `settings.db` names."""
     store = store if store is not None else open_store(settings.db)
     shared = RedisTokens(settings.redis, signing_key(store)) if settings.redis else None
-    events = EventDelivery(store, DeliveryConfig(settings.event_retry_s, settings.event_lease_s))
+    events = EventDelivery(
+        store,
+        DeliveryConfig(settings.event_retry_s, settings.event_lease_s),
+        keep_days=settings.event_keep_days,
+    )
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),

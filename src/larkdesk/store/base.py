@@ -264,3 +264,11 @@ class Store(Protocol):
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         """The newest outbox rows with their attempts (of one app; failing ones only)."""
         ...
+
+    def purge_events(
+        self, before_ms: int, after_id: int = 0, batch: int = 1000
+    ) -> tuple[int, int, bool]:
+        """One bounded step of removing finished events created before `before_ms` (and
+        their attempts), from the oldest after `after_id`: (removed, last id looked at,
+        done). Pending events stay."""
+        ...

@@ -205,3 +205,27 @@ def event_log(db: Sql, app_id: str | None, failed: bool, limit: int) -> list[Eve
         EventLogEntry(int(oid), eid, etype, app, desk, int(at), state, tuple(by_row[int(oid)]))
         for oid, eid, etype, app, desk, at, state in rows
     ]
+
+
+def purge(db: Sql, before_ms: int, after_id: int, batch: int) -> tuple[int, int, bool]:
+    """One step of removing finished events created before `before_ms`, with their
+    attempts: the `batch` oldest rows after `after_id` (in id order, which is commit
+    order), stopping at the first row young enough to keep. Pending rows stay whatever
+    their age. Returns (rows removed, the last id looked at, whether the old part of the
+    outbox is done): the work per step is bounded, so the write lock is held briefly."""
+    rows = db.all(
+        "SELECT id, created_at, state FROM event_outbox WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, batch),
+    )
+    old: list[tuple[int, str]] = []
+    for oid, created_at, state in rows:
+        if int(created_at) >= before_ms:
+            break  # rows after it are (nearly all) younger still
+        old.append((int(oid), state))
+    done = len(old) < batch  # a young row, or the end of the table, was reached
+    gone = [oid for oid, state in old if state != PENDING]
+    if gone:
+        where = f"IN ({marks(len(gone))})"
+        db.run(f"DELETE FROM event_attempts WHERE outbox_id {where}", gone)
+        db.run(f"DELETE FROM event_outbox WHERE id {where}", gone)
+    return len(gone), old[-1][0] if old else after_id, done

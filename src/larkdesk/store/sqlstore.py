@@ -292,3 +292,8 @@ class SqlStore:
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         return self._read(outbox.event_log, app_id, failed, limit)
+
+    def purge_events(
+        self, before_ms: int, after_id: int = 0, batch: int = 1000
+    ) -> tuple[int, int, bool]:
+        return self._write(outbox.purge, before_ms, after_id, batch)
