@@ -203,7 +203,9 @@ def test_created_and_updated_reach_lark_oapi(desk: Desk, encrypt_key: str) -> No
     app, receiver = listening_app(desk, encrypt_key=encrypt_key)
     with receiver:
         guest = a_guest(desk)
-        ticket_id = start_ticket(desk, guest)
+        with api_for(desk, desk.creds) as api:
+            started = api.post("/open-apis/helpdesk/v1/start_service", json={"open_id": guest})
+        ticket_id, chat_id = started.json()["data"]["ticket_id"], started.json()["data"]["chat_id"]
         (created,) = receiver.wait_for(1, CREATED)
         event = created.parsed
         assert re.fullmatch(r"[0-9a-f]{32}", event.header.event_id)
@@ -214,7 +216,7 @@ def test_created_and_updated_reach_lark_oapi(desk: Desk, encrypt_key: str) -> No
         assert event.event.helpdesk_id == desk.creds["helpdesk_id"]
         assert event.event.guest.id.open_id == guest
         assert (event.event.stage, event.event.status, event.event.channel) == (1, 1, 9)
-        assert event.event.chat_id.startswith("oc_")
+        assert event.event.chat_id == chat_id  # the ticket's chat, as start_service said
         with api_for(desk, desk.creds) as api:
             url = f"/open-apis/helpdesk/v1/tickets/{ticket_id}"
             assert api.put(url, json={"status": 2}).json()["code"] == 0
@@ -222,6 +224,7 @@ def test_created_and_updated_reach_lark_oapi(desk: Desk, encrypt_key: str) -> No
             assert api.put(url, json={"status": 50, "ticket_type": 2}).json()["code"] == 0
         first, second = receiver.wait_for(2, UPDATED)
         assert first.parsed.event.object.status == 2
+        assert first.parsed.event.object.chat_id == second.parsed.event.object.chat_id == chat_id
         assert (first.parsed.event.old_object.status, first.parsed.event.old_object.stage) == (
             1,
             None,

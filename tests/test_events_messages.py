@@ -11,7 +11,6 @@ from .test_events_delivery import (
     api_for,
     desk,
     listening_app,
-    start_ticket,
 )
 
 MESSAGE = "helpdesk.ticket_message.created_v1"
@@ -26,7 +25,8 @@ def test_a_posted_message_reaches_lark_oapi_as_its_event(desk: Desk, encrypt_key
     app, receiver = listening_app(desk, encrypt_key=encrypt_key)
     with receiver, api_for(desk, app) as listener, api_for(desk, desk.creds) as api:
         assert listener.post(SUBSCRIBE, json={"events": MESSAGE_EVENTS}).json()["code"] == 0
-        ticket_id = start_ticket(desk, a_guest(desk))
+        started = api.post("/open-apis/helpdesk/v1/start_service", json={"open_id": a_guest(desk)})
+        ticket_id, chat_id = started.json()["data"]["ticket_id"], started.json()["data"]["chat_id"]
         url = f"/open-apis/helpdesk/v1/tickets/{ticket_id}/messages"
         posted = api.post(url, json={"msg_type": "text", "content": '{"text":"how may I help"}'})
         assert posted.json()["code"] == 0, posted.json()
@@ -39,5 +39,6 @@ def test_a_posted_message_reaches_lark_oapi_as_its_event(desk: Desk, encrypt_key
     assert (event.text, event.msg_type, event.position) == ("how may I help", "text", "1")
     assert event.sender_type == 1  # no agent has entered: the helpdesk bot speaks
     assert event.ticket.ticket_id == ticket_id
+    assert event.chat_id == chat_id  # the chat start_service opened for the ticket
     assert event.content.content == "how may I help"
     assert received.parsed.header.app_id == app["app_id"]

@@ -10,6 +10,7 @@ import secrets
 
 import msgspec
 
+from ..helpdesk.ids import chat_id_of
 from ..helpdesk.messages.content import MessageContent
 from ..helpdesk.models import NEVER_UPDATED, CustomizedFieldDisplayItem, I18n, Ticket, TicketUser
 from ..store.event_records import OutboundEvent
@@ -127,6 +128,7 @@ def ticket_updated(
         agents=[u for u in map(_user, after.agents or ()) if u] or None,
         closed_by=_user(after.closed_by),
         collaborators=[u for u in map(_user, after.collaborators or ()) if u] or None,
+        chat_id=chat_id_of(helpdesk_id, after.ticket_id),
     )
     body = _encode(TicketUpdated(obj, old))
     return (OutboundEvent(new_event_id(), TICKET_UPDATED, helpdesk_id, at_ms, body),)
@@ -201,6 +203,6 @@ def message_created(
         event_id=event_id,
         content=message.content,
         sender_id=UserId(open_id=message.sender_open_id) if message.sender_open_id else None,
-        chat_id=message.chat_id,
+        chat_id=message.chat_id or chat_id_of(helpdesk_id, ticket.ticket_id),
     )
     return OutboundEvent(event_id, MESSAGE_CREATED, helpdesk_id, at_ms, _encode(body))

@@ -4,7 +4,6 @@ ticket, change it, start a service. No HTTP here, no SQL here.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from ...store.base import (
 )
 from ..fields.bodies import TicketCustomizedField, decode_definition
 from ..fields.rules import checked_values
-from ..ids import now_ms, snowflake
+from ..ids import chat_id_of, now_ms, snowflake
 from ..models import (
     NEVER_UPDATED,
     Comments,
@@ -167,7 +166,7 @@ class TicketLifecycle:
                 ticket.agents = [TicketUser.of(a) for a in agents]
                 ticket.agent_owner = ticket.agents[0]
                 ticket.agent_entry_time = now
-            chat_id = "oc_" + secrets.token_hex(16)
+            chat_id = chat_id_of(helpdesk_id, ticket.ticket_id)
             events = (ticket_created(ticket, helpdesk_id, chat_id),)
             if self._store.create_ticket(to_record(ticket, helpdesk_id), events):
                 self._on_events()
