@@ -84,15 +84,19 @@ class NodeReceiver:
             self.process.stdout.close()
 
 
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+def node_desk(logs: Path, tickets: int, seed: int) -> Iterator[Desk]:
+    """A demo on SQLite served live for the Node SDK (skips or fails without node first)."""
     _node()
-    logs = tmp_path_factory.mktemp("node")
     db = str(logs / "larkdesk.db")
-    out = larkdesk("demo", "--tickets", "10", "--seed", "23", db=db)  # type: ignore[arg-type]
+    out = larkdesk("demo", "--tickets", str(tickets), "--seed", str(seed), db=db)  # type: ignore[arg-type]
     live = serve(db, logs)
     yield Desk(live, json.loads(out.stdout))
     stop_server(live)
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    yield from node_desk(tmp_path_factory.mktemp("node"), 10, 23)
 
 
 @pytest.mark.parametrize("encrypt_key", ["", "node key"], ids=["plain", "encrypted"])

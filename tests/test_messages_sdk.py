@@ -207,56 +207,58 @@ def test_ticket_messages_through_async_lark_oapi(api: httpx.Client, sdk: tuple[A
     assert listed.data.messages[0].content == "async hello"
 
 
-def test_bot_messages_and_faq_answers_through_lark_oapi(
-    api: httpx.Client, sdk: tuple[Any, Any]
-) -> None:
+def bot_says(guest: str, text: str) -> Any:
+    """lark-oapi's bot-message request: `text` into the guest's conversation."""
+    from lark_oapi.api.helpdesk.v1 import BotMessage, CreateBotMessageRequest
+
+    message = (
+        BotMessage.builder()
+        .msg_type("text")
+        .content(json.dumps({"text": text}))
+        .receiver_id(guest)
+        .receive_type("chat")
+        .build()
+    )
+    return CreateBotMessageRequest.builder().user_id_type("open_id").request_body(message).build()
+
+
+def faq_answer(ticket_id: str, faq_id: str, score: float) -> Any:
+    """lark-oapi's answer_user_query request: one FAQ with its score."""
     from lark_oapi.api.helpdesk.v1 import (
         AnswerUserQueryTicketRequest,
         AnswerUserQueryTicketRequestBody,
-        BotMessage,
-        CreateBotMessageRequest,
-        ListTicketMessageRequest,
         UserQueryFaqInfo,
     )
+
+    faq = UserQueryFaqInfo.builder().id(faq_id).score(score).build()
+    body = AnswerUserQueryTicketRequestBody.builder().event_id("ev").faqs([faq]).build()
+    return AnswerUserQueryTicketRequest.builder().ticket_id(ticket_id).request_body(body).build()
+
+
+def test_bot_messages_and_faq_answers_through_lark_oapi(
+    api: httpx.Client, sdk: tuple[Any, Any]
+) -> None:
+    from lark_oapi.api.helpdesk.v1 import ListTicketMessageRequest
 
     client, option = sdk
     guests, agent = people(api)
     tid = start(sdk, guests[1])
-    message = (
-        BotMessage.builder()
-        .msg_type("text")
-        .content(json.dumps({"text": "Hello, I am the helpdesk bot"}))
-        .receiver_id(guests[1])
-        .receive_type("chat")
-        .build()
-    )
     sent = client.helpdesk.v1.bot_message.create(
-        CreateBotMessageRequest.builder().user_id_type("open_id").request_body(message).build(),
-        option,
+        bot_says(guests[1], "Hello, I am the helpdesk bot"), option
     )
     assert sent.success(), sent.msg
-    faq = UserQueryFaqInfo.builder().id("6900000000000000042").score(0.75).build()
-    answered = client.helpdesk.v1.ticket.answer_user_query(
-        AnswerUserQueryTicketRequest.builder()
-        .ticket_id(tid)
-        .request_body(AnswerUserQueryTicketRequestBody.builder().event_id("ev").faqs([faq]).build())
-        .build(),
-        option,
-    )
+    answer = faq_answer(tid, "6900000000000000042", 0.75)
+    answered = client.helpdesk.v1.ticket.answer_user_query(answer, option)
     assert answered.success(), answered.msg
     listed = client.helpdesk.v1.ticket_message.list(
         ListTicketMessageRequest.builder().ticket_id(tid).build(), option
     )
-    hello, faq_answer = listed.data.messages
+    hello, faq_answered = listed.data.messages
     assert hello.message_id == sent.data.message_id and hello.user_id is None
-    assert faq_answer.content == "FAQ 6900000000000000042 (score 0.75)"
+    assert faq_answered.content == "FAQ 6900000000000000042 (score 0.75)"
     human = start(sdk, guests[2], agent)
     refused = client.helpdesk.v1.ticket.answer_user_query(
-        AnswerUserQueryTicketRequest.builder()
-        .ticket_id(human)
-        .request_body(AnswerUserQueryTicketRequestBody.builder().event_id("ev").faqs([faq]).build())
-        .build(),
-        option,
+        faq_answer(human, "6900000000000000042", 0.75), option
     )
     assert refused.code == 154000 and "agent" in refused.msg
 
@@ -305,36 +307,16 @@ def test_bot_messages_and_faq_answers_through_async_lark_oapi(
     """lark-oapi's async `bot_message.acreate` and `ticket.aanswer_user_query`."""
     import asyncio
 
-    from lark_oapi.api.helpdesk.v1 import (
-        AnswerUserQueryTicketRequest,
-        AnswerUserQueryTicketRequestBody,
-        BotMessage,
-        CreateBotMessageRequest,
-        UserQueryFaqInfo,
-    )
-
     client, option = sdk
     guests, _ = people(api)
     tid = start(sdk, guests[3])
-    message = (
-        BotMessage.builder()
-        .msg_type("text")
-        .content(json.dumps({"text": "async bot"}))
-        .receiver_id(guests[3])
-        .receive_type("chat")
-        .build()
-    )
-    faq = UserQueryFaqInfo.builder().id("6900000000000000043").score(0.5).build()
-    answer = AnswerUserQueryTicketRequestBody.builder().event_id("ev").faqs([faq]).build()
 
     async def talk() -> tuple[Any, Any]:
         sent = await client.helpdesk.v1.bot_message.acreate(
-            CreateBotMessageRequest.builder().user_id_type("open_id").request_body(message).build(),
-            option,
+            bot_says(guests[3], "async bot"), option
         )
         answered = await client.helpdesk.v1.ticket.aanswer_user_query(
-            AnswerUserQueryTicketRequest.builder().ticket_id(tid).request_body(answer).build(),
-            option,
+            faq_answer(tid, "6900000000000000043", 0.5), option
         )
         return sent, answered
 

@@ -15,22 +15,16 @@ from typing import Any
 
 import pytest
 
-from .conftest import larkdesk, stop_server
-from .test_events_delivery import TICKET_EVENTS, Desk, serve
-from .test_events_node import NODE_DIR, _node
+from .conftest import larkdesk
+from .test_events_delivery import TICKET_EVENTS, Desk
+from .test_events_node import NODE_DIR, _node, node_desk
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(120))
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    _node()
-    logs = tmp_path_factory.mktemp("node-client")
-    db = str(logs / "larkdesk.db")
-    out = larkdesk("demo", "--tickets", "30", "--seed", "29", db=db)  # type: ignore[arg-type]
-    live = serve(db, logs)
-    yield Desk(live, json.loads(out.stdout))
-    stop_server(live)
+    yield from node_desk(tmp_path_factory.mktemp("node-client"), 30, 29)
 
 
 def node_calls(desk: Desk, *calls: tuple[str, str, dict[str, Any]]) -> list[dict[str, Any]]:
