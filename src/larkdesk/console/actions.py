@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hmac
 import time
-from urllib.parse import parse_qsl
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from starlette.datastructures import FormData
