@@ -11,7 +11,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -38,7 +38,10 @@ async def read_form(request: Request) -> FormData:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             return FormData()
-    return FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    pairs: list[tuple[str, str | UploadFile]] = list(
+        parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    )
+    return FormData(pairs)
 
 
 def _field(form: FormData, name: str) -> str:
