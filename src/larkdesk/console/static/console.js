@@ -12,6 +12,7 @@
     var cat = { type: "category", data: spec.names };
     var val = { type: "value", minInterval: 1 };
     chart.setOption({
+      animation: false,
       tooltip: { trigger: "item" },
       grid: { left: horizontal ? 100 : 40, right: 16, top: 16, bottom: 30 },
       xAxis: horizontal ? val : cat,
@@ -31,6 +32,7 @@
     if (trendEl) {
       var trend = echarts.init(trendEl);
       trend.setOption({
+        animation: false,
         tooltip: { trigger: "axis" },
         legend: { data: data.trend.labels },
         grid: { left: 40, right: 16, top: 30, bottom: 30 },
@@ -54,6 +56,7 @@
       var hours = [];
       for (var h = 0; h < 24; h++) { hours.push(String(h)); }
       heat.setOption({
+        animation: false,
         tooltip: { position: "top" },
         grid: { left: 50, right: 16, top: 10, bottom: 60 },
         xAxis: { type: "category", data: hours },
