@@ -75,6 +75,16 @@ def browser(world: Any) -> Iterator[Any]:
             launched.close()
 
 
+SCREENSHOTS_ENV = "LARKDESK_TEST_SCREENSHOTS"
+
+
+def shoot(page: Any, name: str) -> None:
+    """With $LARKDESK_TEST_SCREENSHOTS=DIR, save the page as DIR/NAME.png (README's)."""
+    where = os.environ.get(SCREENSHOTS_ENV)
+    if where:
+        page.screenshot(path=str(Path(where) / f"{name}.png"), full_page=False)
+
+
 def watched(page: Any) -> list[str]:
     """Every dialog a script opens and every page error, for the test to assert none."""
     seen: list[str] = []
@@ -135,6 +145,7 @@ def test_the_console_in_chromium(browser: Any, world: Any, tmp_path: Path) -> No
     assert page.locator("#tickets tbody tr").count() == len(seeded.ticket_ids)
     no_payload_ran(page, seen)
     assert SCRIPT in page.inner_text("#tickets")  # shown as text, not run
+    shoot(page, "tickets")
 
     # filter: human tickets closed by an agent, in the URL
     page.select_option("#f-type", "2")
@@ -187,6 +198,7 @@ def test_the_console_in_chromium(browser: Any, world: Any, tmp_path: Path) -> No
     page.click("#save-status")
     page.wait_for_load_state()
     assert page.get_attribute("#ticket-status", "data-status") == "51"
+    shoot(page, "ticket")
     api = api_tickets(server, identity, [("ticket_id", seeded.evil_id)])
     assert api[0]["status"] == 51 and api[0]["agent_first_response_time"] > 0
 
@@ -194,6 +206,7 @@ def test_the_console_in_chromium(browser: Any, world: Any, tmp_path: Path) -> No
     page.click("#nav-metrics")
     page.wait_for_selector("body[data-charts=ready]")
     no_payload_ran(page, seen)
+    shoot(page, "metrics")
     point = page.evaluate(
         """() => {
           const el = document.getElementById('chart-tags');

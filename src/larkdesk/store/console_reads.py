@@ -63,7 +63,8 @@ def sorted_tickets(
     if searchable is None:
         return []
     where, params = _where(dialect, helpdesk_id, searchable, slot)
-    key = f"COALESCE({sort}, -2)"
+    # created_at is never NULL: the bare column lets the list order's index serve the sort
+    key = sort if sort == "created_at" else f"COALESCE({sort}, -2)"
     order = "DESC" if descending else "ASC"
     if after is not None:
         where += f" AND ({key}, ticket_id) {'<' if descending else '>'} (?, ?)"

@@ -34,8 +34,8 @@
       trend.setOption({
         animation: false,
         tooltip: { trigger: "axis" },
-        legend: { data: data.trend.labels },
-        grid: { left: 40, right: 16, top: 30, bottom: 30 },
+        legend: { data: data.trend.labels, top: 0 },
+        grid: { left: 40, right: 16, top: 36, bottom: 30 },
         xAxis: { type: "category", data: data.trend.days },
         yAxis: { type: "value", minInterval: 1 },
         series: [
