@@ -20,9 +20,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..helpdesk.models import CLOSED_STATUSES, Ticket
-from ..helpdesk.stored import read_stored
+import msgspec
+
+from ..helpdesk.models import CLOSED_STATUSES
 from ..store.base import Store, TicketQuery, Window
 
 BOT_TYPE = 1
@@ -107,51 +109,106 @@ class Metrics:
             by_hour[hour] += n
         return by_hour.most_common(1)[0][0] if by_hour else None
 
-    def add(self, ticket: Ticket) -> None:
+    def add(self, ticket: Facts) -> None:
         """Count one ticket created in the period."""
-        created = dt.datetime.fromtimestamp(ticket.created_at / 1000, tz=dt.UTC)
+        created = dt.datetime.fromtimestamp(_int(ticket.created_at) / 1000, tz=dt.UTC)
         day = created.date().isoformat()
         self.created += 1
         self.daily_created[day] += 1
         self.heat[(created.weekday(), created.hour)] += 1
-        ended = ticket.status in CLOSED_STATUSES
+        ended = _int(ticket.status) in CLOSED_STATUSES
         if ended:
             self.ended += 1
-            if ticket.ticket_type == BOT_TYPE:
+            if _int(ticket.ticket_type) == BOT_TYPE:
                 self.bot_ended += 1
                 self.daily_bot_ended[day] += 1
-        frt = _span(ticket.agent_entry_time, ticket.agent_first_response_time)
-        resolution = _span(ticket.agent_entry_time, ticket.closed_at if ended else None)
+        entry = _time(ticket.agent_entry_time)
+        frt = _span(entry, _time(ticket.agent_first_response_time))
+        resolution = _span(entry, _time(ticket.closed_at) if ended else None)
         if frt is not None:
             self.first_responses.append(frt)
         if resolution is not None:
             self.resolutions.append(resolution)
-        if ticket.score in (1, 2, 3):
-            self.scores[ticket.score] += 1
-        reason = ticket.dissatisfaction_reason
-        if reason is not None and (reason.en_us or reason.zh_cn):
-            self.reasons[reason.en_us or reason.zh_cn or ""] += 1
-        for tag in ticket.tags or ():
-            if tag.name:
-                self.tags[tag.name] += 1
-        if ticket.channel is not None:
-            self.channels[ticket.channel] += 1
-        if ticket.guest is not None and ticket.guest.city:
-            self.cities[ticket.guest.city] += 1
-        self._add_agent(ticket, frt, resolution)
+        score = _int(ticket.score)
+        if score in (1, 2, 3):
+            self.scores[score] += 1
+        reason = _reason(ticket.dissatisfaction_reason)
+        if reason:
+            self.reasons[reason] += 1
+        for tag in ticket.tags if isinstance(ticket.tags, list) else ():
+            name = _member(tag, "name")
+            if name:
+                self.tags[name] += 1
+        channel = _int(ticket.channel, None)
+        if channel is not None:
+            self.channels[channel] += 1
+        city = _member(ticket.guest, "city")
+        if city:
+            self.cities[city] += 1
+        self._add_agent(ticket, score, frt, resolution)
 
-    def _add_agent(self, ticket: Ticket, frt: int | None, resolution: int | None) -> None:
-        owner = ticket.agent_owner or (ticket.agents[0] if ticket.agents else None)
-        if owner is None or not owner.id:
+    def _add_agent(
+        self, ticket: Facts, score: int, frt: int | None, resolution: int | None
+    ) -> None:
+        owner = ticket.agent_owner
+        if not _member(owner, "id") and isinstance(ticket.agents, list) and ticket.agents:
+            owner = ticket.agents[0]
+        agent_id = _member(owner, "id")
+        if not agent_id:
             return
-        row = self.agents.setdefault(owner.id, AgentRow(owner.id, owner.name or owner.id))
+        name = _member(owner, "name") or agent_id
+        row = self.agents.setdefault(agent_id, AgentRow(agent_id, name))
         row.tickets += 1
         if frt is not None:
             row.first_responses.append(frt)
         if resolution is not None:
             row.resolutions.append(resolution)
-        if ticket.score in (1, 2, 3):
-            row.scores[ticket.score] += 1
+        if score in (1, 2, 3):
+            row.scores[score] += 1
+
+
+class Facts(msgspec.Struct):
+    """The fields of a stored ticket the metrics read; anything else in the body is skipped
+    unread. Typed loosely (`Any`): a kept ticket may hold Feishu's odd shapes (0 or -1 for
+    a time that never came, `dissatisfaction_reason` as a list), read leniently below."""
+
+    created_at: Any = 0
+    status: Any = None
+    ticket_type: Any = None
+    score: Any = None
+    channel: Any = None
+    closed_at: Any = None
+    agent_entry_time: Any = None
+    agent_first_response_time: Any = None
+    guest: Any = None
+    agent_owner: Any = None
+    agents: Any = None
+    tags: Any = None
+    dissatisfaction_reason: Any = None
+
+
+_facts = msgspec.json.Decoder(Facts).decode
+
+
+def _int(value: Any, default: Any = 0) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _time(value: Any) -> int | None:
+    """A time in ms; Feishu's 0 or -1 for "never" is None."""
+    number = _int(value, None)
+    return number if number is not None and number > 0 else None
+
+
+def _member(value: Any, key: str) -> str:
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else ""
+
+
+def _reason(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return _member(value, "en_us") or _member(value, "zh_cn")
 
 
 def _span(start: int | None, end: int | None) -> int | None:
@@ -166,20 +223,20 @@ def period_window(start: dt.date, end: dt.date) -> Window:
     return Window(begin, last + DAY_MS - 1)
 
 
-def tickets_in(store: Store, helpdesk_id: str, window: Window) -> Iterator[Ticket]:
+def tickets_in(store: Store, helpdesk_id: str, window: Window) -> Iterator[Facts]:
     """Every ticket of the helpdesk created in `window`, by keyset pages."""
     query = TicketQuery(created=window)
     after: tuple[int, str] | None = None
     while True:
         rows = store.scan_tickets(helpdesk_id, query, after, SCAN_PAGE)
         for row in rows:
-            yield read_stored(row.body)
+            yield _facts(row.body)
         if len(rows) < SCAN_PAGE:
             return
         after = (rows[-1].created_at, rows[-1].ticket_id)
 
 
-def measure(tickets: Iterable[Ticket], start: dt.date, end: dt.date) -> Metrics:
+def measure(tickets: Iterable[Facts], start: dt.date, end: dt.date) -> Metrics:
     metrics = Metrics(start, end)
     for ticket in tickets:
         metrics.add(ticket)
