@@ -569,3 +569,37 @@ def test_helpdesk_header_and_api_unchanged(client: TestClient, identity: Identit
     """The console's routes leave the API's 404 page as it was."""
     assert client.get("/console/nothing").status_code == 404
     assert encode_helpdesk_header(identity.helpdesk_id, identity.helpdesk_token)
+
+
+def test_custom_fields_are_set_by_the_apis_rules(
+    store: Store, client: TestClient, identity: Identity
+) -> None:
+    from larkdesk.helpdesk.fields.service import define_field
+
+    seeded = seed(store, identity)
+    plan = define_field(store, identity.helpdesk_id, "plan", "Plan", "dropdown", ("free", "pro"))
+    note = define_field(store, identity.helpdesk_id, "note", f"Note {SCRIPT}")
+    fixed = define_field(store, identity.helpdesk_id, "fixed", "Fixed", editable=False)
+    csrf = sign_in(client, identity)
+    ticket = desk_url(identity, f"tickets/{seeded.evil_id}")
+    page = client.get(ticket).text
+    assert f'name="field.{plan.ticket_customized_field_id}"' in page
+    assert 'name="field.' + note.ticket_customized_field_id + '"' in page
+    assert f'name="field.{fixed.ticket_customized_field_id}"' not in page  # read-only
+    assert "Note &lt;script&gt;" in page
+    plan_key = f"field.{plan.ticket_customized_field_id}"
+    note_key = f"field.{note.ticket_customized_field_id}"
+    bad = client.post(ticket + "/update", data={"csrf": csrf, plan_key: "gold", note_key: ""})
+    assert bad.status_code == 400 and "is not an option of dropdown" in bad.text
+    done = client.post(
+        ticket + "/update",
+        data={"csrf": csrf, plan_key: "pro", note_key: IMG},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    headers = auth_headers(client, identity)
+    shown = client.get(f"{LIST_PATH}/{seeded.evil_id}", headers=headers).json()["data"]["ticket"]
+    values = {f["id"]: f["value"] for f in shown["customized_fields"]}
+    assert values[plan.ticket_customized_field_id] == "pro"
+    assert values[note.ticket_customized_field_id] == IMG
+    assert '<option value="pro" selected>' in client.get(ticket).text

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from ..errors import BadRequest, FeishuError
 from ..helpdesk.messages.content import parse_text
 from ..helpdesk.messages.service import Draft, TicketMessages
+from ..helpdesk.models import CustomizedFieldDisplayItem
 from ..helpdesk.tickets.bodies import UpdateTicketBody, check_update
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..store.base import Store
@@ -27,6 +28,7 @@ from .session import SignInRefused, operator_session, sign_in_app
 from .web import PREFIX, SIGNIN_COOKIE, Web, new_signin_token, secured, signed_out
 
 MAX_FORM_FIELD = 20_000
+FIELD_PREFIX = "field."  # the ticket page's custom-field inputs: field.<field id>
 MAX_FORM_BYTES = 256 * 1024
 
 
@@ -213,4 +215,11 @@ def _update_body(form: FormData) -> UpdateTicketBody:
     comment = _field(form, "comment")
     if comment.strip():
         body.comment = comment
+    fields = [
+        CustomizedFieldDisplayItem(id=key[len(FIELD_PREFIX) :], value=value)
+        for key, value in form.multi_items()
+        if key.startswith(FIELD_PREFIX) and isinstance(value, str)
+    ]
+    if fields:
+        body.customized_fields = fields
     return body

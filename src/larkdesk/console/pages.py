@@ -161,7 +161,19 @@ class Pages:
             for key, value in raw.items()
             if key not in ("customized_fields", "tags", "comments")
         ]
+        current = {f.id: f.value or "" for f in ticket.customized_fields or () if f.id}
+        editable = [
+            (
+                d.ticket_customized_field_id,
+                d.display_name or d.key_name or "",
+                sorted(d.choices()) if d.field_type == "dropdown" else None,
+                current.get(d.ticket_customized_field_id, ""),
+            )
+            for d in self.lifecycle.definitions(helpdesk.helpdesk_id).values()
+            if d.editable is not False
+        ]
         return {
+            "editable_fields": editable,
             "ticket": ticket,
             "fields": fields,
             "messages": messages,
