@@ -603,3 +603,27 @@ def test_custom_fields_are_set_by_the_apis_rules(
     assert values[plan.ticket_customized_field_id] == "pro"
     assert values[note.ticket_customized_field_id] == IMG
     assert '<option value="pro" selected>' in client.get(ticket).text
+
+
+def test_images_of_the_conversation_show_on_the_ticket_page(
+    store: Store, client: TestClient, identity: Identity
+) -> None:
+    from larkdesk.helpdesk.messages.service import TicketMessages
+    from larkdesk.helpdesk.messages.speak import Speaker, Utterance
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40 + b"pixels"
+    seeded = seed(store, identity)
+    sent = Speaker(TicketMessages(store)).say(
+        seeded.evil_id, Utterance("guest", "image", image=png), identity.helpdesk_id
+    )
+    sign_in(client, identity)
+    page = client.get(desk_url(identity, f"tickets/{seeded.evil_id}")).text
+    src = f"/console/h/{identity.helpdesk_id}/tickets/{seeded.evil_id}/images/{sent.message_id}/0"
+    assert f'src="{src}"' in page
+    image = client.get(src)
+    assert image.status_code == 200 and image.content == png
+    assert image.headers["content-type"] == "image/png"
+    assert image.headers["x-content-type-options"] == "nosniff"
+    assert client.get(src[:-1] + "1").status_code == 404
+    other = provision(store, "other")
+    assert client.get(src.replace(identity.helpdesk_id, other.helpdesk_id)).status_code == 403

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ..errors import BadRequest, FeishuError
+from ..helpdesk.messages.bodies import ImageQuery
 from ..helpdesk.messages.content import AGENT, BOT, GUEST, decode_stored
+from ..helpdesk.messages.service import TicketMessages
 from ..helpdesk.models import STATUSES, Comments
 from ..helpdesk.stored import read_stored
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
@@ -41,10 +43,13 @@ def _quote(text: str) -> str:
 
 
 class Pages:
-    def __init__(self, web: Web, store: Store, lifecycle: TicketLifecycle) -> None:
+    def __init__(
+        self, web: Web, store: Store, lifecycle: TicketLifecycle, messages: TicketMessages
+    ) -> None:
         self.web = web
         self.store = store
         self.lifecycle = lifecycle
+        self.messages = messages
 
     async def desk(self, request: Request) -> tuple[Page, Helpdesk | None, Response | None]:
         """The page and its helpdesk, or the response that refuses it."""
@@ -182,6 +187,21 @@ class Pages:
             "events": events,
             "tag_text": ", ".join(t.name or "" for t in ticket.tags or ()),
         }
+
+    async def image(self, request: Request) -> Response:
+        """An image of the ticket's conversation (as `GET .../ticket_images` serves it)."""
+        _, helpdesk, refused = await self.desk(request)
+        if refused is not None or helpdesk is None:
+            return refused or Response(status_code=500)
+        params = request.path_params
+        try:
+            query = ImageQuery(params["ticket_id"], params["msg_id"], int(params["index"]))
+            image = await anyio.to_thread.run_sync(self.messages.image, helpdesk.helpdesk_id, query)
+        except (FeishuError, ValueError):
+            return secured(Response("no such image", status_code=404, media_type="text/plain"))
+        response = secured(Response(image.data, media_type=image.content_type))
+        response.headers["cache-control"] = "private, max-age=3600"
+        return response
 
     async def metrics(self, request: Request) -> Response:
         page, helpdesk, refused = await self.desk(request)

@@ -35,7 +35,7 @@ class ConsoleRoutes:
         on_retry: Callable[[], None] = lambda: None,
     ) -> None:
         web = Web(store)
-        self.pages = Pages(web, store, lifecycle)
+        self.pages = Pages(web, store, lifecycle, messages)
         self.actions = Actions(web, self.pages, store, lifecycle, messages, on_retry)
         self._static: dict[str, bytes] = {}
 
@@ -68,6 +68,7 @@ class ConsoleRoutes:
             Route(desk + "/tickets.csv", p.tickets_csv, methods=["GET"]),
             Route(desk + "/tickets/{ticket_id}", p.ticket, methods=["GET"]),
             Route(desk + "/tickets/{ticket_id}/reply", a.reply, methods=["POST"]),
+            Route(desk + "/tickets/{ticket_id}/images/{msg_id}/{index}", p.image, methods=["GET"]),
             Route(desk + "/tickets/{ticket_id}/update", a.update, methods=["POST"]),
             Route(desk + "/metrics", p.metrics, methods=["GET"]),
             Route(desk + "/events", p.events, methods=["GET"]),
