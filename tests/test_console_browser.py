@@ -150,10 +150,15 @@ def test_the_console_in_chromium(browser: Any, world: Any, tmp_path: Path) -> No
     # filter: human tickets closed by an agent, in the URL
     page.select_option("#f-type", "2")
     page.select_option("#f-status", ["51"])
-    page.click("#apply-filters")
-    page.wait_for_load_state()
-    assert "type=2" in page.url and "status_list=51" in page.url
+    page.evaluate("window.__same_document = true")
+    page.click("#apply-filters")  # htmx swaps the page and pushes the view's URL
+    page.wait_for_url("**type=2**")
+    assert "status_list=51" in page.url
     expected = api_tickets(server, identity, [("type", "2"), ("status_list", "51")])
+    page.wait_for_function(
+        "n => document.querySelectorAll('#tickets tbody tr').length === n", arg=len(expected)
+    )
+    assert page.evaluate("window.__same_document") is True  # no full page load
     shown = page.locator("#tickets tbody tr").evaluate_all(
         "rows => rows.map(r => r.getAttribute('data-ticket-id'))"
     )

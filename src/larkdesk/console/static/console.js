@@ -1,4 +1,6 @@
-// larkdesk console: charts (Apache ECharts) with drill-down, and saved views.
+// larkdesk console: charts (Apache ECharts) with drill-down, and saved views. Filtering,
+// sorting and paging the tickets go through htmx (hx-boost): the page's body is swapped
+// and the URL pushed, so the view stays shareable.
 // Data comes from <script type="application/json" id="chart-data"> (JSON, never HTML);
 // every text is set with textContent, never innerHTML.
 (function () {
@@ -112,4 +114,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { charts(); savedViews(); });
+  // htmx swaps the tickets page's body when a filter, a sort or a page changes (hx-boost):
+  // the saved views' button is new then
+  document.addEventListener("htmx:afterSettle", function () { savedViews(); });
 })();
