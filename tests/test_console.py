@@ -299,6 +299,10 @@ def test_keyset_pages_go_past_ten_thousand(store: Store, identity: Identity) -> 
         page = client.get(desk_url(identity), params={"after": f"{key}:{9_000_000 + 10_050}"})
         assert ids_on(page.text)[:3] == [str(9_000_000 + n) for n in (10_049, 10_048, 10_047)]
         assert 'id="next-page"' in page.text
+        assert total_on(client.get(desk_url(identity)).text) == count  # the kept count
+        assert total_on(client.get(desk_url(identity), params={"status_list": "2"}).text) == (
+            count // 2
+        )
         after_30 = f"{1_700_000_000_000 + 30 // 3}:{9_000_000 + 30}"
         last = client.get(desk_url(identity), params={"after": after_30})
         assert ids_on(last.text) == [str(9_000_000 + n) for n in range(29, -1, -1)]

@@ -131,6 +131,14 @@ def page_of(store: Store, helpdesk_id: str, view: ListView) -> tuple[list[Sorted
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
+def total_of(store: Store, helpdesk_id: str, view: ListView) -> int:
+    """How many tickets the view holds; with no filter, the helpdesk's kept count."""
+    unfiltered = dataclasses.replace(TicketQuery(), page=1, page_size=1)
+    if view.query == unfiltered and view.slot == TimeSlot():
+        return store.count_tickets(helpdesk_id)
+    return store.count_matching(helpdesk_id, view.query, view.slot)
+
+
 def matching(store: Store, helpdesk_id: str, view: ListView) -> Iterator[SortedTicket]:
     """Every ticket of the view (from its cursor on), page by page (keyset)."""
     after = view.after

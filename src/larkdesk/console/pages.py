@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import anyio.to_thread
 import msgspec
@@ -37,8 +38,6 @@ def signin_redirect(request: Request) -> Response:
 
 
 def _quote(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="")
 
 
@@ -95,7 +94,7 @@ class Pages:
             listing.page_of, self.store, helpdesk.helpdesk_id, view
         )
         total = await anyio.to_thread.run_sync(
-            self.store.count_matching, helpdesk.helpdesk_id, view.query, view.slot
+            listing.total_of, self.store, helpdesk.helpdesk_id, view
         )
         return self.web.render(
             page,
