@@ -98,6 +98,7 @@ TEST_ONLY = {
     "LARKDESK_TEST_REDIS": ("tests/backends.py", "scripts/services"),
     "LARKDESK_TEST_LIVE": ("tests/wire.py", "tests/conftest.py"),
     "LARKDESK_SERVICES_DIR": ("scripts/services",),
+    "LARKDESK_TEST_SCREENSHOTS": ("tests/test_console_browser.py",),
     "LARKDESK_BENCH_DIR": ("bench/run.py", "bench/export.py"),
 }
 

@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from .apps import app_group
+from .console import console_group
 from .demo import demo_command
 from .events import app_events, events_group
 from .export import export_command
@@ -45,6 +46,7 @@ for command in (
     field_group,
     export_command,
     sync_command,
+    console_group,
 ):
     main.add_command(command)
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
+from ..console.routes import ConsoleRoutes
 from ..helpdesk.events.routes import EventRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
@@ -83,6 +84,9 @@ def route_table(
         *MessageRoutes(gateway, services.messages).routes(),
         *OperatorRoutes(services.messages, operator_token).routes(),
         *EventRoutes(gateway, services.store).routes(),
+        *ConsoleRoutes(
+            services.store, services.lifecycle, services.messages, services.events.wake
+        ).routes(),
     ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from .console_records import SortedTicket, TimeSlot
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .records import (
     App,
@@ -271,4 +272,33 @@ class Store(Protocol):
         """One bounded step of removing finished events created before `before_ms` (and
         their attempts), from the oldest after `after_id`: (removed, last id looked at,
         done). Pending events stay."""
+        ...
+
+    # the web console's reads (store/console_reads.py)
+    def list_helpdesks(self, tenant_key: str | None) -> list[Helpdesk]:
+        """The tenant's helpdesks (every one when None), by name."""
+        ...
+
+    def sorted_tickets(
+        self,
+        helpdesk_id: str,
+        query: TicketQuery,
+        slot: TimeSlot,
+        sort: str,
+        descending: bool,
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[SortedTicket]:
+        """A keyset page of matching tickets by a list column (then ticket_id), no cap."""
+        ...
+
+    def count_matching(self, helpdesk_id: str, query: TicketQuery, slot: TimeSlot) -> int: ...
+    def helpdesk_event_log(
+        self, helpdesk_id: str, ticket_id: str | None, limit: int
+    ) -> list[EventLogEntry]:
+        """The helpdesk's newest deliveries (of one ticket's events), with their attempts."""
+        ...
+
+    def retry_delivery(self, helpdesk_id: str, outbox_id: int, now: int) -> bool:
+        """Make a failed or waiting delivery due now; False if the helpdesk has none."""
         ...

@@ -13,6 +13,7 @@ rows due again when the lease ends: delivery is at least once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .event_records import (
     DELIVERED,
@@ -179,13 +180,19 @@ def next_due(db: Sql, mode: str) -> int | None:
 def event_log(db: Sql, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
     """The newest `limit` outbox rows (of one app, or failing ones only), newest first,
     each with its attempts. Failing: given up, or pending after a failed attempt."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if app_id is not None:
         where.append("app_id = ?")
         params.append(app_id)
     if failed:
         where.append(f"(state = '{FAILED}' OR (state = '{PENDING}' AND attempts > 0))")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return event_log_rows(db, clause, params, limit)
+
+
+def event_log_rows(db: Sql, clause: str, params: list[Any], limit: int) -> list[EventLogEntry]:
+    """The newest `limit` outbox rows matching `clause`, newest first, with their attempts."""
     rows = db.all(
         "SELECT id, event_id, event_type, app_id, helpdesk_id, created_at, state"
         f" FROM event_outbox {clause} ORDER BY id DESC LIMIT ?",

@@ -11,6 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from . import (
     comments,
+    console_reads,
     fields,
     identities,
     import_journal,
@@ -45,6 +46,7 @@ from .base import (
     Window,
     distinct_ids,
 )
+from .console_records import SortedTicket, TimeSlot
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .filters import Dialect
 from .import_journal import ImportMarker
@@ -297,3 +299,41 @@ class SqlStore:
         self, before_ms: int, after_id: int = 0, batch: int = 1000
     ) -> tuple[int, int, bool]:
         return self._write(outbox.purge, before_ms, after_id, batch)
+
+    # -- the web console (store/console_reads.py) ---------------------------------
+
+    def list_helpdesks(self, tenant_key: str | None) -> list[Helpdesk]:
+        return self._read(console_reads.list_helpdesks, tenant_key)
+
+    def sorted_tickets(
+        self,
+        helpdesk_id: str,
+        query: TicketQuery,
+        slot: TimeSlot,
+        sort: str,
+        descending: bool,
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[SortedTicket]:
+        return self._read(
+            console_reads.sorted_tickets,
+            self.dialect,
+            helpdesk_id,
+            query,
+            slot,
+            sort,
+            descending,
+            after,
+            limit,
+        )
+
+    def count_matching(self, helpdesk_id: str, query: TicketQuery, slot: TimeSlot) -> int:
+        return self._read(console_reads.count_matching, self.dialect, helpdesk_id, query, slot)
+
+    def helpdesk_event_log(
+        self, helpdesk_id: str, ticket_id: str | None, limit: int
+    ) -> list[EventLogEntry]:
+        return self._read(console_reads.helpdesk_event_log, helpdesk_id, ticket_id, limit)
+
+    def retry_delivery(self, helpdesk_id: str, outbox_id: int, now: int) -> bool:
+        return self._write(console_reads.retry_delivery, helpdesk_id, outbox_id, now)
