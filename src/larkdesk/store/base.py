@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
+from .health import OutboxBacklog
 from .records import (
     App,
     CommentRecord,
@@ -263,4 +264,13 @@ class Store(Protocol):
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         """The newest outbox rows with their attempts (of one app; failing ones only)."""
+        ...
+
+    # operations
+    def schema_version(self) -> int:
+        """The newest migration applied; raises when the database does not answer."""
+        ...
+
+    def outbox_backlog(self, now_ms: int) -> OutboxBacklog:
+        """Events waiting for delivery (pending), those due now, the oldest due time."""
         ...

@@ -12,6 +12,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from . import (
     comments,
     fields,
+    health,
     identities,
     import_journal,
     messages,
@@ -47,6 +48,7 @@ from .base import (
 )
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .filters import Dialect
+from .health import OutboxBacklog
 from .import_journal import ImportMarker
 from .sql import Sql
 
@@ -292,3 +294,8 @@ class SqlStore:
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         return self._read(outbox.event_log, app_id, failed, limit)
+
+    # -- operations (readiness, metrics) --------------------------------------
+
+    def outbox_backlog(self, now_ms: int) -> OutboxBacklog:
+        return self._read(health.outbox_backlog, now_ms)
