@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from .apps import app_group
 from .demo import demo_command
+from .doctor import doctor_command
 from .events import app_events, events_group
 from .export import export_command
 from .fields import field_group
@@ -45,6 +46,7 @@ for command in (
     field_group,
     export_command,
     sync_command,
+    doctor_command,
 ):
     main.add_command(command)
 
