@@ -28,6 +28,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors import Multiprocess
 
 from ..errors import BadRequest, FeishuError, RequestTimeout
 from . import envelope
@@ -305,6 +306,17 @@ class LarkdeskH11Protocol(_Hardened, H11Protocol):
             self.guard.head_done()
         if self.guard.reading == "body" and state is not h11.SEND_BODY:
             self.guard.body_done()
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, which on SIGTERM also stops accepting at once: it holds
+    the listening socket too, and would leave new connections waiting in its backlog,
+    unanswered, while its workers finish what they have (the graceful timeout)."""
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
 
 
 PROTOCOLS: dict[str, type[asyncio.Protocol]] = {

@@ -78,9 +78,8 @@ def _serve(app: Any, settings: Settings, wire: WireOptions, workers: int = 1) ->
     `workers > 1` a "module:factory" string."""
     import uvicorn  # only for serving, not at every command's start
     from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import Multiprocess
 
-    from .protocols import PROTOCOLS, WireConfig
+    from .protocols import PROTOCOLS, WireConfig, _Supervisor
 
     config = WireConfig(
         app,
@@ -100,7 +99,7 @@ def _serve(app: Any, settings: Settings, wire: WireOptions, workers: int = 1) ->
     )
     server = uvicorn.Server(config)
     if workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        _Supervisor(config, sockets=[config.bind_socket()]).run()
         return
     server.run()
     if not server.started:
