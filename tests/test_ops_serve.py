@@ -97,6 +97,8 @@ def test_metrics_add_up_across_two_workers(
                 if len(served) == 2:
                     break
         assert len(served) == 2, "one worker answered every request"
+        # each worker writes its figures out once a second (and before answering a scrape)
+        time.sleep(1.5)
         scrapes = [http.get("/metrics") for _ in range(6)]
     scrapers = {line["pid"] for line in json_lines(two_workers) if line.get("api") == "/metrics"}
     listed = {"method": "GET", "api": LIST_PATH, "status": "200", "code": "0"}

@@ -14,16 +14,21 @@ points `PROMETHEUS_MULTIPROC_DIR` at a private temporary folder before the worke
 (`prepare_multiprocess`), each worker writes its values there, and `/metrics` sums them
 (`exposition`). Gauges of live things (long connections, console sessions) count only
 live workers ("livesum"). Labels are bounded: an API is its route template, never a path.
+Recording is cheap (a dict update under a lock); values reach prometheus_client (and the
+workers' files) once a second and before each scrape, so another worker's last second may
+show at the next scrape.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from bisect import bisect_left
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -95,66 +100,111 @@ console_sessions = Gauge(
 console_logins = Counter("larkdesk_console_logins", "Web console sign-ins")
 
 
-class _Children:
-    """Label children looked up once: `.labels()` takes a lock and builds a tuple on every
-    call, which the per-request path should not pay."""
+class _Batch:
+    """Observations gathered in plain dicts (a lock, no I/O) and written to
+    prometheus_client's values by `flush`, about once a second and before every scrape.
+    In multiprocess mode each value write is an mmap update under a lock: paid per request
+    and per store call, that cost twice as much as this."""
 
     def __init__(self) -> None:
-        self._requests: dict[tuple[str, str, int, str], Counter] = {}
-        self._latency: dict[tuple[str, str], Histogram] = {}
-        self._store: dict[str, Histogram] = {}
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[Counter, tuple[Any, ...]], float] = {}
+        # (histogram, labels) -> [sum, count per bucket..., count above the last bucket]
+        self._observed: dict[tuple[Histogram, tuple[Any, ...]], list[float]] = {}
 
-    def request(self, method: str, api: str, status: int, code: str, seconds: float) -> None:
-        key = (method, api, status, code)
-        counter = self._requests.get(key)
-        if counter is None:
-            counter = self._requests[key] = requests.labels(method, api, str(status), code)
-        counter.inc()
-        histogram = self._latency.get((method, api))
-        if histogram is None:
-            histogram = self._latency[method, api] = request_seconds.labels(method, api)
-        histogram.observe(seconds)
+    def count(self, counter: Counter, labels: tuple[Any, ...], amount: float = 1) -> None:
+        key = (counter, labels)
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + amount
 
-    def store(self, operation: str, seconds: float) -> None:
-        histogram = self._store.get(operation)
-        if histogram is None:
-            histogram = self._store[operation] = store_seconds.labels(operation)
-        histogram.observe(seconds)
+    def observe(self, histogram: Histogram, labels: tuple[Any, ...], amount: float) -> None:
+        bounds = _BOUNDS[histogram]
+        key = (histogram, labels)
+        with self._lock:
+            row = self._observed.get(key)
+            if row is None:
+                row = self._observed[key] = [0.0] * (len(bounds) + 2)
+            row[0] += amount
+            row[bisect_left(bounds, amount) + 1] += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, {}
+            observed, self._observed = self._observed, {}
+        for (counter, labels), amount in counts.items():
+            counter.labels(*map(str, labels)).inc(amount)
+        for (histogram, labels), row in observed.items():
+            child = histogram.labels(*map(str, labels))
+            # prometheus_client (pinned) keeps a histogram as a sum and a count per bucket;
+            # adding to them is what `observe` does, once per observation.
+            child._sum.inc(row[0])
+            for bucket, hits in zip(child._buckets, row[1:], strict=True):
+                if hits:
+                    bucket.inc(hits)
 
 
-_children = _Children()
+_BOUNDS: dict[Histogram, tuple[float, ...]] = {
+    request_seconds: LATENCY_BUCKETS,
+    store_seconds: STORE_BUCKETS,
+    delivery_seconds: DELIVERY_BUCKETS,
+}
+_batch = _Batch()
+FLUSH_EVERY_S = 1.0
+
+
+def flush() -> None:
+    """Write what was recorded since the last flush into the metrics (and, in multiprocess
+    mode, this worker's files)."""
+    _batch.flush()
+
+
+async def flush_every(seconds: float = FLUSH_EVERY_S) -> None:
+    """Flush until cancelled (a task of each server process), and once more at the end."""
+    try:
+        while True:
+            await asyncio.sleep(seconds)
+            flush()
+    finally:
+        flush()
 
 
 def observe_request(method: str, api: str, status: int, code: str, seconds: float) -> None:
     """One answered request (the request log middleware calls this)."""
-    _children.request(method, api, status, code, seconds)
+    _batch.count(requests, (method, api, status, code))
+    _batch.observe(request_seconds, (method, api), seconds)
 
 
-@contextmanager
-def timed_store(operation: str) -> Iterator[None]:
+class timed_store:
     """Time one store call as `operation` (the function it runs)."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        _children.store(operation, time.perf_counter() - started)
+
+    __slots__ = ("_operation", "_started")
+
+    def __init__(self, operation: str) -> None:
+        self._operation = operation
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        _batch.observe(store_seconds, (self._operation,), time.perf_counter() - self._started)
 
 
 def rate_limited(app_id: str, api: str) -> None:
     """An app's request was refused by its rate limit."""
-    rate_limit_rejections.labels(app_id, api).inc()
+    _batch.count(rate_limit_rejections, (app_id, api))
 
 
 def token_issued(kind: str) -> None:
     """An app was answered an access token of `kind`."""
-    tokens_issued.labels(kind).inc()
+    _batch.count(tokens_issued, (kind,))
 
 
 def delivery_attempted(mode: str, ok: bool, created_at_ms: int, done_at_ms: int) -> None:
     """One event delivery attempt; a successful one also records commit-to-delivery time."""
-    delivery_attempts.labels(mode, "ok" if ok else "failed").inc()
+    _batch.count(delivery_attempts, (mode, "ok" if ok else "failed"))
     if ok:
-        delivery_seconds.labels(mode).observe(max(0, done_at_ms - created_at_ms) / 1000)
+        _batch.observe(delivery_seconds, (mode,), max(0, done_at_ms - created_at_ms) / 1000)
 
 
 def prepare_multiprocess() -> str:
@@ -174,6 +224,7 @@ def remove_multiprocess(folder: str) -> None:
 def exposition(extra: Collector | None = None) -> bytes:
     """Every metric in Prometheus' text format: this process's, or in multiprocess mode
     every worker's summed; plus `extra`'s, collected now (the outbox backlog)."""
+    flush()
     folder = os.environ.get(MULTIPROC_ENV)
     if folder:
         from prometheus_client import multiprocess
@@ -201,6 +252,7 @@ class _Forward(Collector):
 def process_ended() -> None:
     """This worker is stopping: its live gauges (long connections, console sessions) stop
     counting. Counters and histograms keep what it recorded."""
+    flush()
     folder = os.environ.get(MULTIPROC_ENV)
     if folder:
         from prometheus_client import multiprocess

@@ -39,6 +39,7 @@ def _closing(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.events.start()
+        ops.start()
         unwatch = watch_signals(services.shutdown)
         try:
             yield

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import time
@@ -161,6 +162,11 @@ class OpsRoutes:
         self._token = settings.metrics_token
         self._open = is_loopback(settings.host)
         self._backlog = _SingleFlight()
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """In the server's loop: write recorded metrics out once a second."""
+        self._flusher = asyncio.create_task(metrics.flush_every(), name="metrics-flush")
 
     async def healthz(self, request: Request) -> Response:
         return _json({"status": "ok"})
@@ -213,4 +219,8 @@ class OpsRoutes:
         ]
 
     async def aclose(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
         await self.readiness.aclose()
