@@ -41,7 +41,8 @@ from prometheus_client import (
 )
 from prometheus_client.registry import Collector
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from .settings import hand_metrics_folder, metrics_folder
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Request latencies: a cached list page answers in about 1 ms, a count of 50,000 tickets
 # in about 100 ms; the buckets span both, and the slow tail up to the read timeout.
@@ -212,7 +213,7 @@ def prepare_multiprocess() -> str:
     workers inherit. Call before the workers start (prometheus_client picks its mode when
     a process first imports it); `serve` removes the folder when it exits."""
     folder = tempfile.mkdtemp(prefix="larkdesk-metrics-")
-    os.environ[MULTIPROC_ENV] = folder
+    hand_metrics_folder(folder)
     return folder
 
 
@@ -225,7 +226,7 @@ def exposition(extra: Collector | None = None) -> bytes:
     """Every metric in Prometheus' text format: this process's, or in multiprocess mode
     every worker's summed; plus `extra`'s, collected now (the outbox backlog)."""
     flush()
-    folder = os.environ.get(MULTIPROC_ENV)
+    folder = metrics_folder()
     if folder:
         from prometheus_client import multiprocess
 
@@ -253,7 +254,7 @@ def process_ended() -> None:
     """This worker is stopping: its live gauges (long connections, console sessions) stop
     counting. Counters and histograms keep what it recorded."""
     flush()
-    folder = os.environ.get(MULTIPROC_ENV)
+    folder = metrics_folder()
     if folder:
         from prometheus_client import multiprocess
 

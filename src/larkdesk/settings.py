@@ -230,6 +230,21 @@ def operator_token() -> str | None:
     return _revealed(read_secret("LARKDESK_OPERATOR_TOKEN"))
 
 
+# prometheus_client's own variable: set by `serve --workers N` for its workers (a private
+# temporary folder), read by prometheus_client when a process first imports it.
+METRICS_FOLDER_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_folder() -> str | None:
+    """Where the workers' metric files are (prometheus_client's multiprocess mode), if any."""
+    return os.environ.get(METRICS_FOLDER_VARIABLE) or None
+
+
+def hand_metrics_folder(folder: str) -> None:
+    """Name `folder` to the worker processes started after this (their environment)."""
+    os.environ[METRICS_FOLDER_VARIABLE] = folder
+
+
 def metrics_token() -> str | None:
     """`LARKDESK_METRICS_TOKEN`: the bearer token `GET /metrics` asks for."""
     return _revealed(read_secret("LARKDESK_METRICS_TOKEN"))
