@@ -169,8 +169,13 @@ async def flush_every(seconds: float = FLUSH_EVERY_S) -> None:
         flush()
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(method: str, api: str, status: int, code: str, seconds: float) -> None:
-    """One answered request (the request log middleware calls this)."""
+    """One answered request (the request log middleware calls this). A method outside
+    HTTP's usual few is counted as `other`: clients choose it, and labels must stay few."""
+    method = method if method in METHODS else "other"
     _batch.count(requests, (method, api, status, code))
     _batch.observe(request_seconds, (method, api), seconds)
 
