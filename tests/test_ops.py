@@ -178,3 +178,15 @@ def test_shutdown_hooks_are_bounded_and_isolated() -> None:
     took = asyncio.run(scenario())
     assert ran == ["closed"]
     assert 0.25 < took < 2
+
+
+def test_client_chosen_methods_and_paths_make_no_new_series(ops_client: TestClient) -> None:
+    for method in ("FOOBAR", "BAZQUX"):
+        assert ops_client.request(method, f"/open-apis/{method.lower()}/x").status_code == 404
+    samples = scrape(ops_client)
+    methods = {dict(labels).get("method") for name, labels in samples}
+    apis = {dict(labels).get("api") for name, labels in samples}
+    assert "FOOBAR" not in methods and "BAZQUX" not in methods
+    assert not any(api and "foobar" in api for api in apis)
+    other = {"method": "other", "api": "unmatched", "status": "404", "code": ""}
+    assert value(samples, "larkdesk_requests_total", **other) >= 2
