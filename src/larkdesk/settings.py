@@ -21,6 +21,8 @@ RateLimitMode = Literal["feishu", "off"]
 FEISHU_EVENT_RETRY_S = (15.0, 300.0, 3600.0, 21600.0)  # Feishu's: 15 s, 5 min, 1 h, 6 h
 EVENT_LEASE_S = 30.0
 EVENT_KEEP_DAYS = 30.0
+GRACEFUL_TIMEOUT_S = 30.0
+LogFormat = Literal["plain", "json"]
 
 
 def parse_seconds(text: str) -> tuple[float, ...]:
@@ -109,6 +111,26 @@ VARIABLES: tuple[Variable, ...] = (
         "30",
         "`serve --event-lease`: seconds a worker holds an event it is delivering before"
         " another may retry it",
+    ),
+    Variable("LARKDESK_HOST", "127.0.0.1", "`serve --host`: the address to listen on"),
+    Variable(
+        "LARKDESK_LOG_FORMAT",
+        "plain",
+        "`serve --log-format`: `plain` (one text line per record) or `json` (one JSON"
+        " object per line: a request's log id, app, API, status, duration)",
+    ),
+    Variable(
+        "LARKDESK_GRACEFUL_TIMEOUT",
+        "30",
+        "`serve --graceful-timeout`: seconds a stopping server (SIGTERM) waits for requests"
+        " in flight, and then for event deliveries in flight, before cutting them off",
+    ),
+    Variable(
+        "LARKDESK_METRICS_TOKEN",
+        None,
+        "`serve`: the bearer token `GET /metrics` requires; unset, `/metrics` answers only"
+        " when `--host` is a loopback address",
+        secret=True,
     ),
     Variable(
         "LARKDESK_EVENT_KEEP_DAYS",
@@ -215,6 +237,34 @@ def operator_token() -> str | None:
     return _revealed(read_secret("LARKDESK_OPERATOR_TOKEN"))
 
 
+# prometheus_client's own variable: set by `serve --workers N` for its workers (a private
+# temporary folder), read by prometheus_client when a process first imports it.
+METRICS_FOLDER_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_folder() -> str | None:
+    """Where the workers' metric files are (prometheus_client's multiprocess mode), if any."""
+    return os.environ.get(METRICS_FOLDER_VARIABLE) or None
+
+
+def hand_metrics_folder(folder: str) -> None:
+    """Name `folder` to the worker processes started after this (their environment)."""
+    os.environ[METRICS_FOLDER_VARIABLE] = folder
+
+
+def metrics_token() -> str | None:
+    """`LARKDESK_METRICS_TOKEN`: the bearer token `GET /metrics` asks for."""
+    return _revealed(read_secret("LARKDESK_METRICS_TOKEN"))
+
+
+def log_format_from_env() -> LogFormat:
+    """`LARKDESK_LOG_FORMAT`: `plain` or `json`."""
+    value = read("LARKDESK_LOG_FORMAT") or default_of("LARKDESK_LOG_FORMAT")
+    if value not in ("plain", "json"):
+        raise ValueError(f"LARKDESK_LOG_FORMAT must be 'plain' or 'json', got {value!r}")
+    return "json" if value == "json" else "plain"
+
+
 def file_mode() -> int:
     """`LARKDESK_FILE_MODE` (octal, e.g. 0640), or 0600: the permission bits of the files
     larkdesk creates (the SQLite database and its -wal/-shm, exports, checkpoints), which
@@ -255,6 +305,11 @@ class Settings:
     event_retry_s: tuple[float, ...] = FEISHU_EVENT_RETRY_S
     event_lease_s: float = EVENT_LEASE_S
     event_keep_days: float = EVENT_KEEP_DAYS
+    log_format: LogFormat = "plain"
+    # SIGTERM: how long requests, then event deliveries, in flight may take to finish.
+    graceful_timeout_s: float = GRACEFUL_TIMEOUT_S
+    # The bearer token of GET /metrics; None: /metrics only on a loopback --host. A secret.
+    metrics_token: str | None = field(default=None, repr=False)
 
     def to_env(self) -> dict[str, str]:
         """The settings as `LARKDESK_*` variables, so worker processes can rebuild them."""
@@ -268,6 +323,10 @@ class Settings:
             "LARKDESK_EVENT_RETRY": ",".join(f"{s:g}" for s in self.event_retry_s),
             "LARKDESK_EVENT_LEASE": f"{self.event_lease_s:g}",
             "LARKDESK_EVENT_KEEP_DAYS": f"{self.event_keep_days:g}",
+            "LARKDESK_LOG_FORMAT": self.log_format,
+            "LARKDESK_GRACEFUL_TIMEOUT": f"{self.graceful_timeout_s:g}",
+            "LARKDESK_METRICS_TOKEN": self.metrics_token or "",
+            "LARKDESK_HOST": self.host,
         }
 
     @classmethod
@@ -290,4 +349,8 @@ class Settings:
             event_retry_s=parse_seconds(retry) if retry is not None else FEISHU_EVENT_RETRY_S,
             event_lease_s=float(read("LARKDESK_EVENT_LEASE") or EVENT_LEASE_S),
             event_keep_days=float(read("LARKDESK_EVENT_KEEP_DAYS") or EVENT_KEEP_DAYS),
+            log_format=log_format_from_env(),
+            graceful_timeout_s=float(read("LARKDESK_GRACEFUL_TIMEOUT") or GRACEFUL_TIMEOUT_S),
+            metrics_token=metrics_token(),
+            host=read("LARKDESK_HOST") or default_of("LARKDESK_HOST"),
         )

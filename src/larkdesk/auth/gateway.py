@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import anyio.to_thread
 from starlette.datastructures import Headers
 
-from ..errors import HelpdeskUnauthorized, MissingAccessToken, ScopeDenied
+from .. import metrics
+from ..errors import HelpdeskUnauthorized, MissingAccessToken, RateLimited, ScopeDenied
 from ..ratelimit import Limit, RateLimiter
+from ..server.context import note_app
 from ..store.base import App, Helpdesk, Store
 from .credentials import decode_helpdesk_header, secret_matches
 from .tokens import CACHE_SECONDS, TokenService
@@ -65,7 +67,12 @@ class Gateway:
             app = await anyio.to_thread.run_sync(self._tokens.verify, token)
         if not set(app.scopes) & set(api.scopes):
             raise ScopeDenied(api.scopes)
-        await self._limiter.acquire(f"{app.tenant_key}:{app.app_id}:{api.name}", api.limits)
+        note_app(app.app_id)
+        try:
+            await self._limiter.acquire(f"{app.tenant_key}:{app.app_id}:{api.name}", api.limits)
+        except RateLimited:
+            metrics.rate_limited(app.app_id, api.name)
+            raise
         helpdesk = await self._helpdesk(headers.get(HELPDESK_HEADER))
         if helpdesk.tenant_key != app.tenant_key:
             raise HelpdeskUnauthorized("the helpdesk does not belong to this app's tenant")

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import TokenInvalidParam
+from .. import metrics
+from ..errors import RateLimited, TokenInvalidParam
 from ..ratelimit import TOKEN_LIMITS, NoRateLimiter, RateLimiter
 from ..server import envelope
+from ..server.context import note_app
 from ..server.jsonbody import MalformedBody, decode_json, read_limited
 from ..server.limits import TOKEN_BODY_BYTES
 from .tokens import Grant, TokenService
@@ -38,8 +40,15 @@ class AuthRoutes:
         (so unknown app ids make no rate-limit keys), before its secret is checked."""
         app_id, app_secret = await _credentials(request)
         app = await anyio.to_thread.run_sync(self._tokens.app_for, app_id)
-        await self._limiter.acquire(f"{app.tenant_key}:{app.app_id}:token", TOKEN_LIMITS)
-        return await anyio.to_thread.run_sync(self._tokens.grant, app, app_secret, kind)
+        note_app(app.app_id)
+        try:
+            await self._limiter.acquire(f"{app.tenant_key}:{app.app_id}:token", TOKEN_LIMITS)
+        except RateLimited:
+            metrics.rate_limited(app.app_id, "token")
+            raise
+        grant = await anyio.to_thread.run_sync(self._tokens.grant, app, app_secret, kind)
+        metrics.token_issued(kind)
+        return grant
 
     async def tenant_access_token(self, request: Request) -> Response:
         grant = await self._grant(request, "tenant")

@@ -14,6 +14,7 @@ from .. import __version__
 from .apps import app_group
 from .console import console_group
 from .demo import demo_command
+from .doctor import doctor_command
 from .events import app_events, events_group
 from .export import export_command
 from .fields import field_group
@@ -47,6 +48,7 @@ for command in (
     export_command,
     sync_command,
     console_group,
+    doctor_command,
 ):
     main.add_command(command)
 

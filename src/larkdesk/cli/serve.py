@@ -15,6 +15,7 @@ from ..server.run import run_server, run_workers
 from ..settings import (
     Settings,
     from_environment,
+    metrics_token,
     operator_token,
     parse_seconds,
     shown_default,
@@ -39,7 +40,12 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
 
 @click.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default=from_environment("LARKDESK_HOST"),
+    show_default=shown_default("LARKDESK_HOST"),
+    help="Address to listen on (not loopback: GET /metrics needs $LARKDESK_METRICS_TOKEN).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--rate-limit",
@@ -114,6 +120,20 @@ def curl_lines(base_url: str, creds: demo.DemoCredentials) -> str:
     type=click.FloatRange(0),
     help="Days delivered events stay in the outbox for `events log` (0: forever).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["plain", "json"]),
+    default=from_environment("LARKDESK_LOG_FORMAT"),
+    show_default=shown_default("LARKDESK_LOG_FORMAT"),
+    help="plain: one text line per record; json: one JSON object per line.",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(0, 3600),
+    default=from_environment("LARKDESK_GRACEFUL_TIMEOUT"),
+    show_default=shown_default("LARKDESK_GRACEFUL_TIMEOUT"),
+    help="On SIGTERM, seconds requests and then event deliveries in flight may take.",
+)
 def serve(
     db: str,
     host: str,
@@ -129,6 +149,8 @@ def serve(
     event_retry: str,
     event_lease: float,
     event_keep_days: float,
+    log_format: str,
+    graceful_timeout: float,
 ) -> None:
     """Serve the Feishu Helpdesk v1 API."""
     try:
@@ -150,6 +172,9 @@ def serve(
         event_retry_s=retry_s,
         event_lease_s=event_lease,
         event_keep_days=event_keep_days,
+        log_format="json" if log_format == "json" else "plain",
+        graceful_timeout_s=graceful_timeout,
+        metrics_token=metrics_token(),
     )
     if workers is None:
         workers = default_workers(settings)

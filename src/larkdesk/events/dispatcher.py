@@ -22,6 +22,7 @@ from typing import Protocol
 
 import anyio.to_thread
 
+from .. import metrics
 from ..settings import EVENT_LEASE_S, FEISHU_EVENT_RETRY_S
 from ..store.base import Store
 from ..store.event_records import Attempt, Delivery
@@ -48,6 +49,7 @@ class DeliveryConfig:
     concurrency: int = 64  # rows claimed and not yet finished, per worker
     per_app: int = 16  # sends in flight to one app, per worker
     batch: int = 100  # rows per claim
+    drain_s: float = 15.0  # on stop, the longest sends in flight may take (and lease_s / 2)
 
     @property
     def retry_ms(self) -> tuple[int, ...]:
@@ -197,6 +199,8 @@ class Dispatcher:
                 "event %s: the %s transport failed", delivery.event_id, self._transport.mode
             )
             attempt = Attempt(delivery.outbox_id, delivery.attempt, self._clock(), 0, 0, repr(exc))
+        done_at = attempt.at + attempt.latency_ms
+        metrics.delivery_attempted(self._transport.mode, attempt.ok, delivery.created_at, done_at)
         if not attempt.ok:
             log.info(
                 "event %s to %s: attempt %d failed: %s",
@@ -241,7 +245,7 @@ class Dispatcher:
         due again at once (the next start, or another worker, sends them)."""
         tasks = [task for _, _, task in self._inflight.values()]
         if tasks:
-            await asyncio.wait(tasks, timeout=self._config.lease_s / 2)
+            await asyncio.wait(tasks, timeout=min(self._config.lease_s / 2, self._config.drain_s))
         unsent: dict[str, list[int]] = {}
         for outbox_id, (claim_id, _, task) in list(self._inflight.items()):
             task.cancel()

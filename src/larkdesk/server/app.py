@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .. import metrics
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
 from ..console.routes import ConsoleRoutes
@@ -27,18 +28,28 @@ from ..operator.routes import OperatorRoutes
 from ..settings import Settings
 from ..store.base import Store
 from . import envelope
+from .ops import OpsRoutes
 from .requestlog import RequestLogMiddleware
 from .services import Services, build_services
+from .shutdown import watch_signals
 
 
-def _closing(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _closing(
+    services: Services, ops: OpsRoutes
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.events.start()
+        ops.start()
+        unwatch = watch_signals(services.shutdown)
         try:
             yield
         finally:
+            unwatch()
+            await services.shutdown.wait()
+            await ops.aclose()
             await services.aclose()
+            metrics.process_ended()
 
     return lifespan
 
@@ -64,6 +75,7 @@ def _not_found_unless_raw_match(routes: list[Route]) -> Handler:
             match = pattern.match(raw)
             if match and request.method in (route.methods or ()):
                 request.scope["path_params"] = {k: unquote(v) for k, v in match.groupdict().items()}
+                request.scope["route"] = route  # the API's name in metrics and logs
                 response: Response = await route.endpoint(request)
                 return response
         return envelope.not_found()
@@ -95,11 +107,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     services = build_services(settings, store)
     routes = route_table(services, settings.operator_token, settings.wire)
     not_found = _not_found_unless_raw_match(routes)
+    ops = OpsRoutes(services.store, settings, services.shutdown)
     app = Starlette(
-        routes=routes,
+        routes=[*routes, *ops.routes()],
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={404: not_found, 405: not_found, HTTPException: not_found},
-        lifespan=_closing(services),
+        lifespan=_closing(services, ops),
     )
     app.router.redirect_slashes = False
     app.state.services = services

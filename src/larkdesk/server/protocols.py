@@ -7,7 +7,10 @@
   arrived without the head ending, so a huge header is never held in memory);
 - the head must arrive within `head_timeout` seconds, the body within `body_timeout`
   after it; a slower client gets 408 (JSON) and is disconnected;
-- response header names go out in canonical case (`wire_headers`).
+- response header names go out in canonical case (`wire_headers`);
+- on shutdown (SIGTERM), a connection whose first request is on its way (accepted, head
+  not yet read) is answered before it closes, as a request in flight is: uvicorn closes
+  such a connection at once, and a client that had just connected would get no answer.
 
 `WireConfig` carries the limits into every worker process (uvicorn pickles the config to
 spawn them); `larkdesk serve` passes one of the two protocol classes as `http=`.
@@ -25,6 +28,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors import Multiprocess
 
 from ..errors import BadRequest, FeishuError, RequestTimeout
 from . import envelope
@@ -34,6 +38,8 @@ from .requestlog import new_log_id
 from .wire_headers import HeadCaseTransport, canonical_name
 
 access_log = logging.getLogger("larkdesk.access")
+# On shutdown, how long a connection that has sent nothing yet may take to send its request.
+FIRST_REQUEST_GRACE_S = 1.0
 
 
 class WireConfig(uvicorn.Config):
@@ -159,6 +165,26 @@ class _Hardened:
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)  # type: ignore[call-arg]
         self._setup(config, self.loop)
+        self._draining = False
+        self._answered = 0
+
+    def shutdown(self) -> None:
+        """The server is stopping: finish what is under way. A request whose head is
+        arriving, or the first request of a connection just accepted, counts as under way
+        (the connection closes after answering it); an idle kept-alive connection closes."""
+        self._draining = True
+        head_coming = self.guard.reading == "head" and (
+            self.guard.head_bytes > 0 or not self._answered
+        )
+        if head_coming and (self.cycle is None or self.cycle.response_complete):
+            self.loop.call_later(FIRST_REQUEST_GRACE_S, self._close_if_idle)
+            return
+        super().shutdown()  # type: ignore[misc]
+
+    def _close_if_idle(self) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self.guard.head_bytes == 0 and not self.transport.is_closing():
+            self.transport.close()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.wire = HeadCaseTransport(cast(asyncio.Transport, transport))  # a TCP stream
@@ -183,6 +209,8 @@ class _Hardened:
             if scope["type"] == "http" and head_size(scope) > max_head:
                 self.answer(BadRequest(_too_large(max_head)), scope)
                 return
+            if self._draining and self.cycle is not None:
+                self.cycle.keep_alive = False  # answered with `Connection: close`
             await inner(scope, receive, send)
 
         self.app = app
@@ -247,6 +275,7 @@ class LarkdeskHttpToolsProtocol(_Hardened, HttpToolsProtocol):
         self.guard.body_done()
 
     def on_response_complete(self) -> None:
+        self._answered += 1
         self.wire.next_response()
         self.guard.response_done()
         super().on_response_complete()
@@ -264,6 +293,7 @@ class LarkdeskH11Protocol(_Hardened, H11Protocol):
             self.answer(BadRequest(_too_large(self.guard.limits.max_head_bytes)))
 
     def on_response_complete(self) -> None:
+        self._answered += 1
         self.wire.next_response()
         self.guard.response_done()
         super().on_response_complete()
@@ -276,6 +306,17 @@ class LarkdeskH11Protocol(_Hardened, H11Protocol):
             self.guard.head_done()
         if self.guard.reading == "body" and state is not h11.SEND_BODY:
             self.guard.body_done()
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, which on SIGTERM also stops accepting at once: it holds
+    the listening socket too, and would leave new connections waiting in its backlog,
+    unanswered, while its workers finish what they have (the graceful timeout)."""
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
 
 
 PROTOCOLS: dict[str, type[asyncio.Protocol]] = {

@@ -10,24 +10,27 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from .. import metrics
 from ..settings import Settings
 from ..store.base import Store
 from .app import create_app
 from .limits import WireOptions
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """One line per record on stderr, for larkdesk's and uvicorn's loggers."""
+def logging_config(level: str, log_format: str = "plain") -> dict[str, Any]:
+    """One line per record on stderr, for larkdesk's and uvicorn's loggers: plain text,
+    or one JSON object per line (`log_format="json"`)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s pid=%(process)d %(message)s"}
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s pid=%(process)d %(message)s"},
+            "json": {"()": "larkdesk.server.jsonlog.JsonFormatter"},
         },
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
-                "formatter": "plain",
+                "formatter": "json" if log_format == "json" else "plain",
                 "stream": "ext://sys.stderr",
             }
         },
@@ -59,9 +62,14 @@ def run_server(settings: Settings, store: Store, wire: WireOptions) -> None:
 
 def run_workers(settings: Settings, workers: int, wire: WireOptions) -> None:
     """Serve from `workers` processes sharing the port; each rebuilds its settings from the
-    environment this process hands down."""
+    environment this process hands down. Their metrics add up in a private folder made
+    for this run (and removed after it)."""
     os.environ.update(settings.to_env())
-    _serve(f"{__name__}:create_worker_app", settings, wire, workers=workers)
+    folder = metrics.prepare_multiprocess()
+    try:
+        _serve(f"{__name__}:create_worker_app", settings, wire, workers=workers)
+    finally:
+        metrics.remove_multiprocess(folder)
 
 
 def _serve(app: Any, settings: Settings, wire: WireOptions, workers: int = 1) -> None:
@@ -70,26 +78,28 @@ def _serve(app: Any, settings: Settings, wire: WireOptions, workers: int = 1) ->
     `workers > 1` a "module:factory" string."""
     import uvicorn  # only for serving, not at every command's start
     from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import Multiprocess
 
-    from .protocols import PROTOCOLS, WireConfig
+    from .protocols import PROTOCOLS, WireConfig, _Supervisor
 
     config = WireConfig(
         app,
         limits=wire.limits,
         host=settings.host,
         port=settings.port,
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
         server_header=False,
         http=PROTOCOLS[wire.http],
         ws="none",  # no WebSocket API here; an Upgrade header is an ordinary request
         factory=workers > 1,
         workers=workers,
+        # SIGTERM: stop accepting, let requests in flight finish within this, then the
+        # lifespan's shutdown (event deliveries in flight, bounded alike).
+        timeout_graceful_shutdown=settings.graceful_timeout_s,
     )
     server = uvicorn.Server(config)
     if workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        _Supervisor(config, sockets=[config.bind_socket()]).run()
         return
     server.run()
     if not server.started:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..auth.tokens import RedisTokens, TokenService, signing_key
 from ..events.dispatcher import DeliveryConfig
@@ -17,6 +17,7 @@ from ..ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRate
 from ..settings import Settings
 from ..store import open_store
 from ..store.base import Store
+from .shutdown import ShutdownHooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class Services:
     fields: FieldDefinitions
     messages: TicketMessages
     events: EventDelivery
+    # What SIGTERM starts (long connections register here); see server/shutdown.py.
+    shutdown: ShutdownHooks = field(default_factory=ShutdownHooks)
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""
@@ -54,11 +57,10 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     """The services on `store`, or on the store `settings.db` names."""
     store = store if store is not None else open_store(settings.db)
     shared = RedisTokens(settings.redis, signing_key(store)) if settings.redis else None
-    events = EventDelivery(
-        store,
-        DeliveryConfig(settings.event_retry_s, settings.event_lease_s),
-        keep_days=settings.event_keep_days,
+    delivery = DeliveryConfig(
+        settings.event_retry_s, settings.event_lease_s, drain_s=settings.graceful_timeout_s
     )
+    events = EventDelivery(store, delivery, keep_days=settings.event_keep_days)
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),
@@ -68,4 +70,5 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         fields=FieldDefinitions(store),
         messages=TicketMessages(store, announce=message_events, on_events=events.wake),
         events=events,
+        shutdown=ShutdownHooks(settings.graceful_timeout_s),
     )

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from .console_records import SortedTicket, TimeSlot
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
+from .health import OutboxBacklog
 from .records import (
     App,
     CommentRecord,
@@ -301,4 +302,13 @@ class Store(Protocol):
 
     def retry_delivery(self, helpdesk_id: str, outbox_id: int, now: int) -> bool:
         """Make a failed or waiting delivery due now; False if the helpdesk has none."""
+        ...
+
+    # operations
+    def schema_version(self) -> int:
+        """The newest migration applied; raises when the database does not answer."""
+        ...
+
+    def outbox_backlog(self, now_ms: int) -> OutboxBacklog:
+        """Events waiting for delivery (pending), those due now, the oldest due time."""
         ...

@@ -17,6 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from ..metrics import timed_store
 from .base import ConflictError, DuplicateKeyError, StoreBusy, TicketPage, TicketQuery
 from .filters import POSTGRES, where_clause, without_nul
 from .migrations import apply_pending, load_migrations
@@ -157,12 +158,12 @@ class PostgresStore(SqlStore):
     # -- plumbing -------------------------------------------------------------
 
     def _read(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
-        with self._pool.connection() as conn:
+        with timed_store(work.__name__), self._pool.connection() as conn:
             return work(PostgresSql(conn), *args, **kw)
 
     def _write(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with timed_store(work.__name__), self._pool.connection() as conn, conn.transaction():
                 return work(PostgresSql(conn), *args, **kw)
         except psycopg.errors.LockNotAvailable as exc:  # lock_timeout: an import, say
             raise StoreBusy(str(exc)) from None
@@ -213,6 +214,10 @@ class PostgresStore(SqlStore):
             conn.execute("VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags")
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
+        with timed_store("list_tickets"):
+            return self._list_tickets(helpdesk_id, query)
+
+    def _list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         searchable = without_nul(query)
         if searchable is None:
             return TicketPage(total=0)

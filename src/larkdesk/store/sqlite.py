@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..files import create_private
+from ..metrics import timed_store
 from . import sqlite_bulk, sqlite_plans
 from .base import StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
@@ -160,10 +161,11 @@ class SQLiteStore(SqlStore):
         return db
 
     def _read(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
-        return work(self._reader_sql(), *args, **kw)
+        with timed_store(work.__name__):
+            return work(self._reader_sql(), *args, **kw)
 
     def _write(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
-        with self._transaction():
+        with timed_store(work.__name__), self._transaction():
             return work(self._writer_sql, *args, **kw)
 
     @contextmanager
@@ -237,6 +239,10 @@ class SQLiteStore(SqlStore):
         return count
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
+        with timed_store("list_tickets"):
+            return self._list_tickets(helpdesk_id, query)
+
+    def _list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         conn = self._reader()
         total, seqs = sqlite_plans.total_and_seqs(
             conn, helpdesk_id, query, self.count_tickets(helpdesk_id)

@@ -13,6 +13,7 @@ from . import (
     comments,
     console_reads,
     fields,
+    health,
     identities,
     import_journal,
     messages,
@@ -49,6 +50,7 @@ from .base import (
 from .console_records import SortedTicket, TimeSlot
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .filters import Dialect
+from .health import OutboxBacklog
 from .import_journal import ImportMarker
 from .sql import Sql
 
@@ -337,3 +339,8 @@ class SqlStore:
 
     def retry_delivery(self, helpdesk_id: str, outbox_id: int, now: int) -> bool:
         return self._write(console_reads.retry_delivery, helpdesk_id, outbox_id, now)
+
+    # -- operations (readiness, metrics) --------------------------------------
+
+    def outbox_backlog(self, now_ms: int) -> OutboxBacklog:
+        return self._read(health.outbox_backlog, now_ms)
