@@ -631,3 +631,11 @@ def test_images_of_the_conversation_show_on_the_ticket_page(
     assert client.get(src[:-1] + "1").status_code == 404
     other = provision(store, "other")
     assert client.get(src.replace(identity.helpdesk_id, other.helpdesk_id)).status_code == 403
+
+
+def test_sign_ins_are_counted_in_the_metrics(client: TestClient, identity: Identity) -> None:
+    from .test_ops import scrape, value
+
+    before = value(scrape(client), "larkdesk_console_logins_total", kind="app")
+    sign_in(client, identity)
+    assert value(scrape(client), "larkdesk_console_logins_total", kind="app") == before + 1

@@ -6,13 +6,12 @@ registry is process-wide anyway): any module records with one call and no wiring
     from larkdesk import metrics
     metrics.long_connections.inc()      # a long connection opened (events/)
     metrics.long_connections.dec()      # ... and closed
-    metrics.console_sessions.inc()      # a console session began (console/), .dec() when it ends
-    metrics.console_logins.inc()        # a console sign-in
+    metrics.console_logins.labels(kind).inc()  # a console sign-in (app or operator)
 
 Several workers add up through prometheus_client's multiprocess mode: `serve --workers N`
 points `PROMETHEUS_MULTIPROC_DIR` at a private temporary folder before the workers start
 (`prepare_multiprocess`), each worker writes its values there, and `/metrics` sums them
-(`exposition`). Gauges of live things (long connections, console sessions) count only
+(`exposition`). Gauges of live things (long connections) count only
 live workers ("livesum"). Labels are bounded: an API is its route template, never a path.
 Recording is cheap (a dict update under a lock); values reach prometheus_client (and the
 workers' files) once a second and before each scrape, so another worker's last second may
@@ -93,12 +92,11 @@ long_connections = Gauge(
     "Event long connections open (inc() when one opens, dec() when it closes)",
     multiprocess_mode="livesum",
 )
-console_sessions = Gauge(
-    "larkdesk_console_sessions",
-    "Web console sessions open (inc() when one begins, dec() when it ends)",
-    multiprocess_mode="livesum",
+# Console sessions are signed cookies the browser keeps (console/session.py), not rows on
+# the server, so how many are open is not known: sign-ins are counted instead.
+console_logins = Counter(
+    "larkdesk_console_logins", "Web console sign-ins, by kind (app or operator)", ["kind"]
 )
-console_logins = Counter("larkdesk_console_logins", "Web console sign-ins")
 
 
 class _Batch:
@@ -256,7 +254,7 @@ class _Forward(Collector):
 
 
 def process_ended() -> None:
-    """This worker is stopping: its live gauges (long connections, console sessions) stop
+    """This worker is stopping: its live gauges (long connections) stop
     counting. Counters and histograms keep what it recorded."""
     flush()
     folder = metrics_folder()

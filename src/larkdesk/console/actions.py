@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from .. import metrics
 from ..errors import BadRequest, FeishuError
 from ..helpdesk.messages.content import parse_text
 from ..helpdesk.messages.service import Draft, TicketMessages
@@ -102,7 +103,7 @@ class Actions:
         if operator:
             if not signer.operator_ok(operator):
                 return await self.signin_form(request, "the operator token is wrong or expired")
-            session = operator_session()
+            session, kind = operator_session(), "operator"
         else:
             try:
                 session = await anyio.to_thread.run_sync(
@@ -115,6 +116,8 @@ class Actions:
                 )
             except SignInRefused as exc:
                 return await self.signin_form(request, str(exc))
+            kind = "app"
+        metrics.console_logins.labels(kind).inc()
         target = _safe_next(_field(form, "next") or PREFIX)
         return await self.web.start_session(session, target, request.url.scheme == "https")
 
