@@ -29,6 +29,7 @@ class WebhookTransport:
     client here carries at most `PER_CLIENT` requests at a time."""
 
     mode = WEBHOOK
+    holder = ""  # any worker sends any webhook delivery
     PER_CLIENT = 4
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = 64) -> None:
