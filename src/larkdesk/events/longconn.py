@@ -44,6 +44,8 @@ class LongConnectionTransport:
                 error = f"no ack within {self._timeout_s:g} s"
             except ConnectionGone as exc:
                 error = str(exc)
+            except Exception as exc:  # the socket failed under the send
+                error = f"sending failed: {type(exc).__name__}: {exc}"[:300]
         latency = round((time.perf_counter() - started) * 1000)
         return Attempt(delivery.outbox_id, delivery.attempt, at, code, latency, error)
 

@@ -41,8 +41,8 @@ SOCKET = "/ws/v2"
 TICKET_TTL_MS = 5 * 60 * 1000
 TICKET_SECRET = "long_connection_ticket"
 # Feishu's endpoint codes (lark-oapi ws/const.py)
-OK, SYSTEM_BUSY, FORBIDDEN, AUTH_FAILED = 0, 1, 403, 514
-NO_CREDENTIAL, EXCEED_CONN_LIMIT = 1000040344, 1000040350
+OK, FORBIDDEN, AUTH_FAILED = 0, 403, 514
+INTERNAL_ERROR, NO_CREDENTIAL, EXCEED_CONN_LIMIT = 1000040343, 1000040344, 1000040350
 
 
 def _answer(code: int, msg: str, data: dict[str, Any] | None = None) -> Response:
@@ -100,8 +100,8 @@ class LongConnectionRoutes:
         refusal = await anyio.to_thread.run_sync(self._refusal, app_id, secret)
         if refusal is not None:
             return refusal
-        if not self._hub.running:
-            return _answer(SYSTEM_BUSY, "system busy")
+        if not self._hub.running:  # shutting down: the SDKs retry this code
+            return _answer(INTERNAL_ERROR, "the server is shutting down, try again")
         conn_id = secrets.token_hex(8)
         service_id = secrets.randbelow(2**31 - 1) + 1
         ticket = self.ticket(app_id, conn_id, now_ms() + TICKET_TTL_MS)
@@ -144,7 +144,7 @@ class LongConnectionRoutes:
             await _deny(websocket, AUTH_FAILED, AUTH_FAILED, "invalid or expired ticket")
             return
         if not self._hub.running:
-            await _deny(websocket, SYSTEM_BUSY, SYSTEM_BUSY, "system busy")
+            await _deny(websocket, INTERNAL_ERROR, INTERNAL_ERROR, "shutting down, try again")
             return
         conn = await self._hub.admit(conn_id, app_id, service_id, websocket.send_bytes)
         if conn is None:
