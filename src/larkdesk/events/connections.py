@@ -145,8 +145,10 @@ class ConnectionHub:
         live = self._by_app.get(app_id)
         return random.choice(live) if live else None
 
-    def held(self, app_id: str) -> int:
-        return len(self._by_app.get(app_id, ()))
+    @property
+    def holding(self) -> bool:
+        """Whether this worker holds any live connection."""
+        return bool(self._by_app)
 
     async def admit(
         self, conn_id: str, app_id: str, service_id: int, send: SendBytes

@@ -37,6 +37,11 @@ class Transport(Protocol):
     mode: str
     holder: str  # "" claims every due row of the mode; a worker's id, see outbox.claim
 
+    @property
+    def poll_s(self) -> float | None:
+        """How often to look for rows written by other processes (None: the config's)."""
+        ...
+
     async def send(self, delivery: Delivery) -> Attempt: ...
     async def aclose(self) -> None: ...
 
@@ -223,7 +228,7 @@ class Dispatcher:
     async def _sleep(self) -> None:
         """Wait for a wake-up, a finished send, the next due row, the next flush or the
         poll interval."""
-        timeout = self._config.poll_s
+        timeout = self._transport.poll_s or self._config.poll_s
         if not self._inflight and not self._done:
             due = await anyio.to_thread.run_sync(
                 self._store.next_event_due,

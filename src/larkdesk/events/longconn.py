@@ -18,6 +18,10 @@ from .connections import ConnectionGone, ConnectionHub, ack_code
 from .envelope import envelope
 from .webhook import DEFAULT_TIMEOUT_S, now_ms
 
+# While this worker holds connections, rows for them written by another worker are found
+# by polling: this often (a write wakes only its own worker's dispatchers).
+HOLDING_POLL_S = 0.05
+
 
 class LongConnectionTransport:
     mode = LONG_CONNECTION
@@ -26,6 +30,10 @@ class LongConnectionTransport:
         self._hub = hub
         self._timeout_s = timeout_s
         self.holder = hub.worker_id  # claims only rows this worker can send (or nobody can)
+
+    @property
+    def poll_s(self) -> float | None:
+        return HOLDING_POLL_S if self._hub.holding else None
 
     async def send(self, delivery: Delivery) -> Attempt:
         at, started = now_ms(), time.perf_counter()

@@ -30,6 +30,7 @@ class WebhookTransport:
 
     mode = WEBHOOK
     holder = ""  # any worker sends any webhook delivery
+    poll_s = None
     PER_CLIENT = 4
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = 64) -> None:
