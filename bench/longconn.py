@@ -160,6 +160,13 @@ def main() -> None:
                 "seconds": round(elapsed, 2),
                 "events_per_s": round(args.backlog / elapsed),
             }
+            time.sleep(1)
+            store = open_store(db)
+            states: dict[str, int] = {}
+            for entry in store.event_log(None, False, 1_000_000):
+                states[entry.state] = states.get(entry.state, 0) + 1
+            store.close()
+            results["outbox"] = states  # every event written, by state, at the end
         finally:
             control.send("stop")
             stop(server)
