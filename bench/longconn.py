@@ -97,6 +97,16 @@ def arrivals(control: Connection, command: str = "reset") -> list[tuple[int, int
     return found
 
 
+def outbox_states(db: str) -> dict[str, int]:
+    """Every event written, counted by state (at the end: all `delivered`)."""
+    store = open_store(db)
+    states: dict[str, int] = {}
+    for entry in store.event_log(None, False, 1_000_000):
+        states[entry.state] = states.get(entry.state, 0) + 1
+    store.close()
+    return states
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rate", type=int, default=200)
@@ -161,12 +171,7 @@ def main() -> None:
                 "events_per_s": round(args.backlog / elapsed),
             }
             time.sleep(1)
-            store = open_store(db)
-            states: dict[str, int] = {}
-            for entry in store.event_log(None, False, 1_000_000):
-                states[entry.state] = states.get(entry.state, 0) + 1
-            store.close()
-            results["outbox"] = states  # every event written, by state, at the end
+            results["outbox"] = outbox_states(db)
         finally:
             control.send("stop")
             stop(server)
