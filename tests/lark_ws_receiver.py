@@ -3,7 +3,8 @@
 runs its own event loop, one per process). Usage: APP_ID APP_SECRET DOMAIN.
 
 Prints {"ready": true} once the SDK is imported, waits for a line on stdin, then starts the
-client; prints one JSON line per event the SDK parsed into its `P2Helpdesk...` models.
+client; prints one JSON line per event the SDK parsed into its `P2Helpdesk...` models, or
+{"refused": code, "msg": ...} when the SDK gave up connecting.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from typing import Any
 
 import lark_oapi as lark
+from lark_oapi.ws.exception import ClientException
 
 
 def _print(line: dict[str, Any]) -> None:
@@ -58,7 +60,10 @@ def main() -> None:
     )
     _print({"ready": True})
     sys.stdin.readline()
-    client.start()
+    try:
+        client.start()
+    except ClientException as exc:  # refused for good (no reconnect): say with what
+        _print({"refused": exc.code, "msg": str(exc)})
 
 
 if __name__ == "__main__":
