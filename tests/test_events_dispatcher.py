@@ -16,6 +16,8 @@ CREATED = "helpdesk.ticket.created_v1"
 
 class FakeTransport:
     mode = WEBHOOK
+    holder = ""
+    poll_s = None
 
     def __init__(self, hanging_app: str) -> None:
         self.hanging_app = hanging_app

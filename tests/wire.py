@@ -125,7 +125,7 @@ def in_process(settings: Settings) -> Iterator[Wire]:
                 access_log=False,
                 server_header=False,
                 http=PROTOCOLS["httptools"],
-                ws="none",
+                ws="websockets-sansio",  # the long connection
             )
         )
         done = portal.start_task_soon(server.serve)

@@ -1,7 +1,7 @@
 """The delivery loop: claim due outbox rows, send each through a transport with bounded
 concurrency, record the attempts in batches.
 
-One `Dispatcher` per transport (webhook now; long connection later) per worker process.
+One `Dispatcher` per transport (webhook, long connection) per worker process.
 A write that added events wakes it at once (`wake`, callable from any thread), so an
 event usually leaves within milliseconds of its commit; events written by other processes
 are found by polling. A receiver that hangs holds at most `per_app` sends at a time (rows
@@ -36,6 +36,12 @@ class Transport(Protocol):
     """How deliveries of one mode reach apps: `send` makes one attempt and never raises."""
 
     mode: str
+    holder: str  # "" claims every due row of the mode; a worker's id, see outbox.claim
+
+    @property
+    def poll_s(self) -> float | None:
+        """How often to look for rows written by other processes (None: the config's)."""
+        ...
 
     async def send(self, delivery: Delivery) -> Attempt: ...
     async def aclose(self) -> None: ...
@@ -155,6 +161,7 @@ class Dispatcher:
             round(config.lease_s * 1000),
             limit,
             busy,
+            self._transport.holder,
         )
         self._maybe_due = len(claimed) == limit
         surplus = []
@@ -225,9 +232,14 @@ class Dispatcher:
     async def _sleep(self) -> None:
         """Wait for a wake-up, a finished send, the next due row, the next flush or the
         poll interval."""
-        timeout = self._config.poll_s
+        timeout = self._transport.poll_s or self._config.poll_s
         if not self._inflight and not self._done:
-            due = await anyio.to_thread.run_sync(self._store.next_event_due, self._transport.mode)
+            due = await anyio.to_thread.run_sync(
+                self._store.next_event_due,
+                self._transport.mode,
+                self._transport.holder,
+                self._clock(),
+            )
             if due is not None:
                 timeout = min(timeout, (due - self._clock()) / 1000)
         if self._done:

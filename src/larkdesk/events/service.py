@@ -6,22 +6,32 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..store.base import Store
+from .connections import ConnectionHub
 from .dispatcher import DeliveryConfig, Dispatcher, Transport
+from .longconn import LongConnectionTransport
 from .retention import Retention
 from .webhook import WebhookTransport
 
-TransportFactory = Callable[[], Transport]
+TransportFactory = Callable[[ConnectionHub], Transport]
+
+
+def webhook_transport(hub: ConnectionHub) -> Transport:
+    return WebhookTransport()
+
+
+def long_connection_transport(hub: ConnectionHub) -> Transport:
+    return LongConnectionTransport(hub)
 
 
 class EventDelivery:
-    """Transports are made at start, inside the server's event loop; a second transport
-    (long connection) is one more factory."""
+    """Transports are made at start, inside the server's event loop: the webhook's, and
+    the long connection's over this process's `hub` of live connections."""
 
     def __init__(
         self,
         store: Store,
         config: DeliveryConfig | None = None,
-        transports: Sequence[TransportFactory] = (WebhookTransport,),
+        transports: Sequence[TransportFactory] = (webhook_transport, long_connection_transport),
         keep_days: float = 0,
     ) -> None:
         self._store = store
@@ -29,6 +39,8 @@ class EventDelivery:
         self._config = config or DeliveryConfig()
         self._factories = tuple(transports)
         self._dispatchers: list[Dispatcher] = []
+        self.hub = ConnectionHub(store)
+        self.hub.on_connect = self.wake
 
     def wake(self) -> None:
         """Events were committed: deliver them now. Safe from any thread; a no-op until
@@ -38,8 +50,9 @@ class EventDelivery:
 
     async def start(self) -> None:
         await self._retention.start()
+        await self.hub.start()
         for factory in self._factories:
-            dispatcher = Dispatcher(self._store, factory(), self._config)
+            dispatcher = Dispatcher(self._store, factory(self.hub), self._config)
             await dispatcher.start()
             self._dispatchers.append(dispatcher)
 
@@ -48,3 +61,4 @@ class EventDelivery:
         dispatchers, self._dispatchers = self._dispatchers, []
         for dispatcher in dispatchers:
             await dispatcher.stop()
+        await self.hub.stop()

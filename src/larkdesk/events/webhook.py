@@ -29,6 +29,8 @@ class WebhookTransport:
     aiohttp 730–1,260/s on the same box, one at a time to 64 concurrent (bench/README.md)."""
 
     mode = WEBHOOK
+    holder = ""  # any worker sends any webhook delivery
+    poll_s = None
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = 64) -> None:
         self._timeout_s = timeout_s

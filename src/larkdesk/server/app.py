@@ -19,6 +19,7 @@ from .. import metrics
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
 from ..console.routes import ConsoleRoutes
+from ..events.longconn_routes import LongConnectionRoutes
 from ..helpdesk.events.routes import EventRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
@@ -105,11 +106,13 @@ def route_table(
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     """The larkdesk ASGI app on `store` (or the store named by `settings.db`)."""
     services = build_services(settings, store)
+    long_connection = LongConnectionRoutes(services.events.hub)
     routes = route_table(services, settings.operator_token, settings.wire)
+    routes += long_connection.routes()
     not_found = _not_found_unless_raw_match(routes)
     ops = OpsRoutes(services.store, settings, services.shutdown)
     app = Starlette(
-        routes=[*routes, *ops.routes()],
+        routes=[*routes, *ops.routes(), *long_connection.socket_routes()],
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={404: not_found, 405: not_found, HTTPException: not_found},
         lifespan=_closing(services, ops),

@@ -90,7 +90,7 @@ def _serve(app: Any, settings: Settings, wire: WireOptions, workers: int = 1) ->
         access_log=False,
         server_header=False,
         http=PROTOCOLS[wire.http],
-        ws="none",  # no WebSocket API here; an Upgrade header is an ordinary request
+        ws="websockets-sansio",  # the long connection (events/longconn_routes.py)
         factory=workers > 1,
         workers=workers,
         # SIGTERM: stop accepting, let requests in flight finish within this, then the

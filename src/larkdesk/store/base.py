@@ -243,9 +243,12 @@ class Store(Protocol):
         lease_ms: int,
         limit: int,
         skip_apps: Sequence[str] = (),
+        holder: str = "",
     ) -> list[Delivery]:
         """Claim up to `limit` due deliveries of apps in `mode` (but `skip_apps`) until
-        `now + lease_ms`; no two concurrent claims, on any worker, get the same row."""
+        `now + lease_ms`; no two concurrent claims, on any worker, get the same row. With
+        a `holder` (a worker's id): only rows of apps it holds a long connection for, or
+        that no worker does."""
         ...
 
     def finish_deliveries(
@@ -259,8 +262,25 @@ class Store(Protocol):
         """Make the claim's unsent rows due at `now` again."""
         ...
 
-    def next_event_due(self, mode: str) -> int | None:
-        """When the earliest pending delivery of an app in `mode` is due (ms), or None."""
+    def next_event_due(self, mode: str, holder: str = "", now: int = 0) -> int | None:
+        """When the earliest pending delivery of an app in `mode` (that `holder` may
+        claim) is due (ms), or None."""
+        ...
+
+    def open_event_connection(
+        self, conn_id: str, app_id: str, worker_id: str, now: int, expires_at: int, cap: int
+    ) -> bool:
+        """Record a live long connection held by `worker_id`, unless the app has `cap`
+        live ones already (on any worker); whether it was recorded."""
+        ...
+
+    def live_event_connections(self, app_id: str, now: int) -> int:
+        """How many live long connections the app has, on every worker."""
+        ...
+
+    def close_event_connections(self, conn_ids: Sequence[str]) -> None: ...
+    def refresh_event_connections(self, worker_id: str, now: int, expires_at: int) -> None:
+        """Keep the worker's connections alive until `expires_at`; drop expired ones."""
         ...
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:

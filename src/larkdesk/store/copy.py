@@ -31,7 +31,9 @@ _REBUILD = {
         " guest_name FROM tickets WHERE guest_name IS NOT NULL"
     ),
 }
-BOOKKEEPING_TABLES = frozenset({"schema_migrations", "import_runs", "import_undo"})
+BOOKKEEPING_TABLES = frozenset(
+    {"schema_migrations", "import_runs", "import_undo", "event_connections"}
+)
 # SQLite's own: the agent and tag filters in list order, kept by triggers (migration 0003);
 # PostgreSQL answers those filters from covering indexes on its link tables.
 SQLITE_ONLY_TABLES = frozenset({"agent_tickets", "tag_tickets"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .connections import HELD_APPS, LIVE_APPS
 from .event_records import (
     DELIVERED,
     FAILED,
@@ -79,6 +80,16 @@ def _skip_locked(db: Sql) -> str:
     return f"{db.for_update} SKIP LOCKED" if db.for_update else ""
 
 
+def _held(holder: str, now: int) -> tuple[str, tuple[str | int, ...]]:
+    """Rows a long-connection worker may claim: of apps it holds a live connection for,
+    or that no worker does (that attempt fails, and is retried on the schedule). Rows of
+    apps only other workers hold are theirs to send."""
+    if not holder:
+        return "", ()
+    clause = f" AND (o.app_id IN ({HELD_APPS}) OR o.app_id NOT IN ({LIVE_APPS}))"
+    return clause, (now, holder, now)
+
+
 def claim(
     db: Sql,
     mode: str,
@@ -87,17 +98,20 @@ def claim(
     lease_ms: int,
     limit: int,
     skip_apps: Sequence[str] = (),
+    holder: str = "",
 ) -> list[Delivery]:
-    """Claim up to `limit` due deliveries of apps in `mode` (but `skip_apps`), oldest due
+    """Claim up to `limit` due deliveries of apps in `mode` (but `skip_apps`; and with a
+    `holder`, a worker's id, only rows it may send over its long connections), oldest due
     first, until `now + lease_ms`; each with its app's URL, token, key and tenant."""
     skip = f" AND o.app_id NOT IN ({marks(len(skip_apps))})" if skip_apps else ""
+    held, held_params = _held(holder, now)
     rows = db.all(
         "UPDATE event_outbox SET due_at = ?, claimed_by = ? WHERE id IN ("
         f"SELECT o.id FROM event_outbox o WHERE o.state = '{PENDING}' AND o.due_at <= ?"
-        f" AND o.app_id IN ({_IN_MODE}){skip} ORDER BY o.due_at, o.id"
+        f" AND o.app_id IN ({_IN_MODE}){skip}{held} ORDER BY o.due_at, o.id"
         f" LIMIT ?{_skip_locked(db)})"
         " RETURNING id, event_id, event_type, app_id, helpdesk_id, created_at, body, attempts",
-        (now + lease_ms, claim_id, now, mode, *skip_apps, limit),
+        (now + lease_ms, claim_id, now, mode, *skip_apps, *held_params, limit),
     )
     if not rows:
         return []
@@ -167,12 +181,14 @@ def release(db: Sql, claim_id: str, outbox_ids: Sequence[int], now: int) -> None
         )
 
 
-def next_due(db: Sql, mode: str) -> int | None:
-    """When the earliest pending delivery of an app in `mode` is due (ms), or None."""
+def next_due(db: Sql, mode: str, holder: str = "", now: int = 0) -> int | None:
+    """When the earliest pending delivery of an app in `mode` (that `holder` may send,
+    see `claim`) is due (ms), or None."""
+    held, held_params = _held(holder, now)
     row = db.one(
-        f"SELECT min(due_at) FROM event_outbox WHERE state = '{PENDING}'"
-        f" AND app_id IN ({_IN_MODE})",
-        (mode,),
+        f"SELECT min(o.due_at) FROM event_outbox o WHERE o.state = '{PENDING}'"
+        f" AND o.app_id IN ({_IN_MODE}){held}",
+        (mode, *held_params),
     )
     return int(row[0]) if row and row[0] is not None else None
 

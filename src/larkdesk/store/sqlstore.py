@@ -11,6 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from . import (
     comments,
+    connections,
     console_reads,
     fields,
     health,
@@ -280,8 +281,9 @@ class SqlStore:
         lease_ms: int,
         limit: int,
         skip_apps: Sequence[str] = (),
+        holder: str = "",
     ) -> list[Delivery]:
-        return self._write(outbox.claim, mode, claim_id, now, lease_ms, limit, skip_apps)
+        return self._write(outbox.claim, mode, claim_id, now, lease_ms, limit, skip_apps, holder)
 
     def finish_deliveries(
         self, claim_id: str, attempts: Sequence[Attempt], retry_ms: Sequence[int]
@@ -291,8 +293,24 @@ class SqlStore:
     def release_deliveries(self, claim_id: str, outbox_ids: Sequence[int], now: int) -> None:
         self._write(outbox.release, claim_id, outbox_ids, now)
 
-    def next_event_due(self, mode: str) -> int | None:
-        return self._read(outbox.next_due, mode)
+    def next_event_due(self, mode: str, holder: str = "", now: int = 0) -> int | None:
+        return self._read(outbox.next_due, mode, holder, now)
+
+    def open_event_connection(
+        self, conn_id: str, app_id: str, worker_id: str, now: int, expires_at: int, cap: int
+    ) -> bool:
+        return self._write(
+            connections.open_connection, conn_id, app_id, worker_id, now, expires_at, cap
+        )
+
+    def live_event_connections(self, app_id: str, now: int) -> int:
+        return self._read(connections.live_connections, app_id, now)
+
+    def close_event_connections(self, conn_ids: Sequence[str]) -> None:
+        self._write(connections.close_connections, conn_ids)
+
+    def refresh_event_connections(self, worker_id: str, now: int, expires_at: int) -> None:
+        self._write(connections.refresh_connections, worker_id, now, expires_at)
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         return self._read(outbox.event_log, app_id, failed, limit)
