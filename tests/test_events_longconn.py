@@ -436,3 +436,37 @@ def _live(desk: Desk, app_id: str) -> int:
         return store.live_event_connections(app_id, int(time.time() * 1000))
     finally:
         store.close()
+
+
+def test_a_stopping_server_sends_its_clients_to_the_next_one(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM: each long connection gets a pong whose ClientConfig says "reconnect within
+    2 s" (the SDKs adopt it) and is then closed; /metrics counted it while it was open."""
+    import signal
+
+    from websockets.exceptions import ConnectionClosed
+
+    db = str(tmp_path / "larkdesk.db")
+    out = larkdesk("demo", "--tickets", "3", "--seed", "33", db=db)  # type: ignore[arg-type]
+    own = Desk(serve(db, tmp_path), json.loads(out.stdout))
+    try:
+        app = long_connection_app(own)
+        sock, _ = open_socket(own, app)
+        with httpx.Client(base_url=own.server.base_url) as client:
+            gauge = wait_until(
+                lambda: "larkdesk_long_connections 1.0" in client.get("/metrics").text,
+                what="the gauge",
+            )
+            assert gauge
+        own.server.process.send_signal(signal.SIGTERM)
+        hint = pbbp2.decode(sock.recv(timeout=10))  # type: ignore[arg-type]
+        assert (hint.method, hint.header(pbbp2.TYPE)) == (pbbp2.CONTROL, pbbp2.PONG)
+        config = json.loads(hint.payload)
+        assert (config["ReconnectNonce"], config["ReconnectInterval"]) == (2, 5)
+        with pytest.raises(ConnectionClosed):
+            sock.recv(timeout=10)
+        assert own.server.process.wait(timeout=20) in (0, -signal.SIGTERM)
+    finally:
+        _close_http(own.server.base_url)
+        stop_server(own.server)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import anyio.to_thread
 
+from .. import metrics
 from ..store.base import Store
 from . import pbbp2
 from .webhook import now_ms
@@ -55,6 +56,8 @@ class LiveConnection:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _acks: dict[str, asyncio.Future[bytes]] = field(default_factory=dict)
     closed: bool = False
+    # Closes the WebSocket itself (set by the route that holds it).
+    closer: Callable[[], Awaitable[None]] | None = None
 
     async def send_frame(self, frame: pbbp2.Frame) -> None:
         if self.closed:
@@ -110,6 +113,12 @@ def ack_code(payload: bytes) -> int:
         return 0
     code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
+# What a stopping server tells its clients before it closes their sockets: come back soon
+# (the SDKs wait random(0..ReconnectNonce) s, then retry every ReconnectInterval s), to
+# whichever instance then answers the endpoint, rather than after up to 30 s.
+RECONNECT_SOON = {**CLIENT_CONFIG, "ReconnectInterval": 5, "ReconnectNonce": 2}
 
 
 def pong(frame: pbbp2.Frame) -> pbbp2.Frame:
@@ -168,6 +177,7 @@ class ConnectionHub:
             return None
         conn = LiveConnection(conn_id, app_id, service_id, send)
         self._by_app.setdefault(app_id, []).append(conn)
+        metrics.long_connections.inc()
         self.on_connect()
         return conn
 
@@ -176,6 +186,7 @@ class ConnectionHub:
         live = self._by_app.get(conn.app_id, [])
         if conn in live:
             live.remove(conn)
+            metrics.long_connections.dec()
             if not live:
                 del self._by_app[conn.app_id]
         with contextlib.suppress(Exception):  # the row expires anyway
@@ -196,11 +207,30 @@ class ConnectionHub:
         conns = [c for live in self._by_app.values() for c in live]
         for conn in conns:
             conn.close()
+        metrics.long_connections.dec(len(conns))
         self._by_app.clear()
         with contextlib.suppress(Exception):
             await anyio.to_thread.run_sync(
                 self.store.close_event_connections, [c.conn_id for c in conns]
             )
+
+    async def hand_over(self) -> None:
+        """The server is stopping (SIGTERM; a shutdown hook): admit no one, tell every
+        client to reconnect soon (a pong carrying `RECONNECT_SOON`, the ClientConfig the
+        SDKs adopt) and close its socket, so the SDKs come back to the next instance."""
+        self.running = False
+        payload = json.dumps(RECONNECT_SOON, separators=(",", ":")).encode()
+
+        async def part(conn: LiveConnection) -> None:
+            with contextlib.suppress(Exception):  # a socket already gone
+                hint = pbbp2.Frame(
+                    pbbp2.CONTROL, conn.service_id, [(pbbp2.TYPE, pbbp2.PONG)], payload
+                )
+                await conn.send_frame(hint)
+                if conn.closer is not None:
+                    await conn.closer()
+
+        await asyncio.gather(*(part(c) for live in list(self._by_app.values()) for c in live))
 
     async def _refresh(self) -> None:
         while True:

@@ -155,6 +155,7 @@ class LongConnectionRoutes:
                 f"exceeded connection limit ({self._hub.cap}), or the ticket was used",
             )
             return
+        conn.closer = websocket.close
         try:
             await websocket.accept()
             await self._serve(websocket, conn)

@@ -61,6 +61,8 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         settings.event_retry_s, settings.event_lease_s, drain_s=settings.graceful_timeout_s
     )
     events = EventDelivery(store, delivery, keep_days=settings.event_keep_days)
+    shutdown = ShutdownHooks(settings.graceful_timeout_s)
+    shutdown.register(events.hub.hand_over)  # long connections: reconnect to the next one
     return Services(
         store=store,
         tokens=TokenService(store, shared=shared),
@@ -70,5 +72,5 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         fields=FieldDefinitions(store),
         messages=TicketMessages(store, announce=message_events, on_events=events.wake),
         events=events,
-        shutdown=ShutdownHooks(settings.graceful_timeout_s),
+        shutdown=shutdown,
     )
