@@ -22,6 +22,7 @@ from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
 from ..helpdesk.tickets.shapes import WireShape, shape_of
+from ..helpdesk.unserved import not_served_routes
 from ..operator.routes import OperatorRoutes
 from ..settings import Settings
 from ..store.base import Store
@@ -76,7 +77,7 @@ def route_table(
     """Every API larkdesk answers, each resource's routes given the services it needs."""
     gateway = Gateway(services.store, services.tokens, services.limiter)
     tickets = TicketRoutes(gateway, services.helpdesk, services.lifecycle, shape_of(wire))
-    return [
+    served = [
         *AuthRoutes(services.tokens, services.limiter).routes(),
         *tickets.routes(),
         *FieldRoutes(gateway, services.fields).routes(),
@@ -84,6 +85,8 @@ def route_table(
         *OperatorRoutes(services.messages, operator_token).routes(),
         *EventRoutes(gateway, services.store).routes(),
     ]
+    # Last: each Helpdesk v1 API not served above answers Feishu's JSON, not plain text.
+    return served + not_served_routes(gateway, served)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
