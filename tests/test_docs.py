@@ -56,7 +56,7 @@ def _api_paths() -> list[str]:
         for r in app.routes
         if isinstance(r, Route) and not isinstance(r, NotServedRoute)
     ]
-    named = (p.replace("{id}", ":ticket_id") for p in paths)
+    named = (p.replace("/tickets/{id}", "/tickets/:ticket_id") for p in paths)
     return sorted({re.sub(r"\{(\w+)\}", r":\1", p) for p in named})
 
 

@@ -12,6 +12,7 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 
 from ..errors import HelpdeskUnauthorized, MissingAccessToken, ScopeDenied
+from ..helpdesk.models import TicketUser
 from ..ratelimit import Limit, RateLimiter
 from ..store.base import App, Helpdesk, Store
 from .credentials import decode_helpdesk_header, secret_matches
@@ -33,6 +34,7 @@ class Api:
 class Caller:
     app: App
     helpdesk: Helpdesk
+    user: TicketUser | None = None  # the user of a user access token; None: the app's own
 
 
 def bearer_token(headers: Headers) -> str:

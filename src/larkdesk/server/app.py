@@ -18,6 +18,7 @@ from starlette.routing import Route
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
 from ..helpdesk.events.routes import EventRoutes
+from ..helpdesk.faq.routes import KnowledgeRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
@@ -84,6 +85,7 @@ def route_table(
         *MessageRoutes(gateway, services.messages).routes(),
         *OperatorRoutes(services.messages, operator_token).routes(),
         *EventRoutes(gateway, services.store).routes(),
+        *KnowledgeRoutes(gateway, services.faqs, services.categories).routes(),
     ]
     # Last: each Helpdesk v1 API not served above answers Feishu's JSON, not plain text.
     return served + not_served_routes(gateway, served)

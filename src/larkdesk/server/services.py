@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from ..auth.tokens import RedisTokens, TokenService, signing_key
 from ..events.dispatcher import DeliveryConfig
 from ..events.service import EventDelivery
+from ..helpdesk.faq.categories import FaqCategories
+from ..helpdesk.faq.service import Faqs
 from ..helpdesk.fields.service import FieldDefinitions
 from ..helpdesk.messages.events import message_events
 from ..helpdesk.messages.service import TicketMessages
@@ -31,6 +33,8 @@ class Services:
     fields: FieldDefinitions
     messages: TicketMessages
     events: EventDelivery
+    faqs: Faqs
+    categories: FaqCategories
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""
@@ -64,4 +68,6 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         fields=FieldDefinitions(store),
         messages=TicketMessages(store, announce=message_events, on_events=events.wake),
         events=events,
+        faqs=Faqs(store),
+        categories=FaqCategories(store),
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
+from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
 from .records import (
     App,
     CommentRecord,
@@ -263,4 +264,30 @@ class Store(Protocol):
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         """The newest outbox rows with their attempts (of one app; failing ones only)."""
+        ...
+
+    # -- the knowledge base (store/faqs.py) -------------------------------------
+
+    def save_faq_category(self, record: CategoryRecord) -> None:
+        """Create or replace a FAQ category."""
+        ...
+
+    def get_faq_category(self, helpdesk_id: str, category_id: str) -> CategoryRecord | None: ...
+
+    def list_faq_categories(self, helpdesk_id: str) -> list[CategoryRecord]:
+        """The helpdesk's categories, oldest first."""
+        ...
+
+    def delete_faq_category(self, helpdesk_id: str, category_id: str) -> str | None:
+        """Delete an empty category; else why not: "missing", "faqs" or "children"."""
+        ...
+
+    def insert_faqs(self, records: Sequence[FaqRecord]) -> None: ...
+    def update_faq(self, record: FaqRecord) -> bool:
+        """Rewrite the helpdesk's FAQ; False if it has no such FAQ."""
+        ...
+
+    def get_faq(self, helpdesk_id: str, faq_id: str) -> FaqRecord | None: ...
+    def find_faqs(self, helpdesk_id: str, where: FaqFilter, offset: int, limit: int) -> FaqPage:
+        """One page of the FAQs that pass `where` (newest first) and their total."""
         ...

@@ -11,6 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from . import (
     comments,
+    faqs,
     fields,
     identities,
     import_journal,
@@ -46,6 +47,7 @@ from .base import (
     distinct_ids,
 )
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
+from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
 from .filters import Dialect
 from .import_journal import ImportMarker
 from .sql import Sql
@@ -292,3 +294,29 @@ class SqlStore:
 
     def event_log(self, app_id: str | None, failed: bool, limit: int) -> list[EventLogEntry]:
         return self._read(outbox.event_log, app_id, failed, limit)
+
+    # -- the knowledge base (FAQ categories, FAQs, search) ---------------------
+
+    def save_faq_category(self, record: CategoryRecord) -> None:
+        self._write(faqs.save_category, record)
+
+    def get_faq_category(self, helpdesk_id: str, category_id: str) -> CategoryRecord | None:
+        return self._read(faqs.get_category, helpdesk_id, category_id)
+
+    def list_faq_categories(self, helpdesk_id: str) -> list[CategoryRecord]:
+        return self._read(faqs.list_categories, helpdesk_id)
+
+    def delete_faq_category(self, helpdesk_id: str, category_id: str) -> str | None:
+        return self._write(faqs.delete_category, helpdesk_id, category_id)
+
+    def insert_faqs(self, records: Sequence[FaqRecord]) -> None:
+        self._write(faqs.insert_faqs, list(records))
+
+    def update_faq(self, record: FaqRecord) -> bool:
+        return self._write(faqs.update_faq, record)
+
+    def get_faq(self, helpdesk_id: str, faq_id: str) -> FaqRecord | None:
+        return self._read(faqs.get_faq, helpdesk_id, faq_id)
+
+    def find_faqs(self, helpdesk_id: str, where: FaqFilter, offset: int, limit: int) -> FaqPage:
+        return self._read(faqs.find_faqs, self.dialect, helpdesk_id, where, offset, limit)
