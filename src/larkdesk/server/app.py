@@ -19,6 +19,7 @@ from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
 from ..helpdesk.events.routes import EventRoutes
 from ..helpdesk.faq.routes import KnowledgeRoutes
+from ..helpdesk.fields.overview import CustomizedFieldsRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
@@ -86,6 +87,7 @@ def route_table(
         *OperatorRoutes(services.messages, operator_token).routes(),
         *EventRoutes(gateway, services.store).routes(),
         *KnowledgeRoutes(gateway, services.faqs, services.categories).routes(),
+        *CustomizedFieldsRoutes(gateway, services.store).routes(),
     ]
     # Last: each Helpdesk v1 API not served above answers Feishu's JSON, not plain text.
     return served + not_served_routes(gateway, served)
