@@ -19,6 +19,7 @@ from .fields import field_group
 from .helpdesks import helpdesk_group
 from .imports import import_command
 from .migrate import migrate_command
+from .people import agent_group, user_group
 from .say import say_command
 from .serve import serve
 from .sync import sync_command
@@ -45,6 +46,8 @@ for command in (
     field_group,
     export_command,
     sync_command,
+    user_group,
+    agent_group,
 ):
     main.add_command(command)
 

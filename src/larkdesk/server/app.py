@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
+from ..helpdesk.agents.routes import AgentRoutes
 from ..helpdesk.events.routes import EventRoutes
 from ..helpdesk.faq.routes import KnowledgeRoutes
 from ..helpdesk.fields.overview import CustomizedFieldsRoutes
@@ -88,6 +89,7 @@ def route_table(
         *EventRoutes(gateway, services.store).routes(),
         *KnowledgeRoutes(gateway, services.faqs, services.categories).routes(),
         *CustomizedFieldsRoutes(gateway, services.store).routes(),
+        *AgentRoutes(gateway, services.agents, services.skills).routes(),
     ]
     # Last: each Helpdesk v1 API not served above answers Feishu's JSON, not plain text.
     return served + not_served_routes(gateway, served)

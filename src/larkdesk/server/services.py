@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from ..auth.tokens import RedisTokens, TokenService, signing_key
 from ..events.dispatcher import DeliveryConfig
 from ..events.service import EventDelivery
+from ..helpdesk.agents.service import Agents
+from ..helpdesk.agents.skills import AgentSkills
 from ..helpdesk.faq.categories import FaqCategories
 from ..helpdesk.faq.service import Faqs
 from ..helpdesk.fields.service import FieldDefinitions
@@ -35,6 +37,8 @@ class Services:
     events: EventDelivery
     faqs: Faqs
     categories: FaqCategories
+    agents: Agents
+    skills: AgentSkills
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""
@@ -70,4 +74,6 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         events=events,
         faqs=Faqs(store),
         categories=FaqCategories(store),
+        agents=Agents(store),
+        skills=AgentSkills(store),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from .agent_records import AgentRecord, SkillRecord
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
 from .records import (
@@ -291,3 +292,18 @@ class Store(Protocol):
     def find_faqs(self, helpdesk_id: str, where: FaqFilter, offset: int, limit: int) -> FaqPage:
         """One page of the FAQs that pass `where` (newest first) and their total."""
         ...
+
+    # -- agents and agent skills (store/agents.py) ---------------------------------
+
+    def save_agents(self, records: Sequence[AgentRecord]) -> None:
+        """Create or replace agents of helpdesks (status, schedule)."""
+        ...
+
+    def list_agents(self, helpdesk_id: str) -> list[AgentRecord]:
+        """The helpdesk's agents, in the order they were added."""
+        ...
+
+    def get_agent(self, helpdesk_id: str, agent_id: str) -> AgentRecord | None: ...
+    def save_agent_skill(self, record: SkillRecord) -> None: ...
+    def list_agent_skills(self, helpdesk_id: str) -> list[SkillRecord]: ...
+    def delete_agent_skill(self, helpdesk_id: str, agent_skill_id: str) -> bool: ...

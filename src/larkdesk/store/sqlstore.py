@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Concatenate, ParamSpec, TypeVar
 
 from . import (
+    agents,
     comments,
     faqs,
     fields,
@@ -23,6 +24,7 @@ from . import (
     tickets,
     tokens,
 )
+from .agent_records import AgentRecord, SkillRecord
 from .base import (
     App,
     ComposeMessage,
@@ -320,3 +322,23 @@ class SqlStore:
 
     def find_faqs(self, helpdesk_id: str, where: FaqFilter, offset: int, limit: int) -> FaqPage:
         return self._read(faqs.find_faqs, self.dialect, helpdesk_id, where, offset, limit)
+
+    # -- agents and agent skills -----------------------------------------------
+
+    def save_agents(self, records: Sequence[AgentRecord]) -> None:
+        self._write(agents.save_agents, list(records))
+
+    def list_agents(self, helpdesk_id: str) -> list[AgentRecord]:
+        return self._read(agents.list_agents, helpdesk_id)
+
+    def get_agent(self, helpdesk_id: str, agent_id: str) -> AgentRecord | None:
+        return self._read(agents.get_agent, helpdesk_id, agent_id)
+
+    def save_agent_skill(self, record: SkillRecord) -> None:
+        self._write(agents.save_skill, record)
+
+    def list_agent_skills(self, helpdesk_id: str) -> list[SkillRecord]:
+        return self._read(agents.list_skills, helpdesk_id)
+
+    def delete_agent_skill(self, helpdesk_id: str, agent_skill_id: str) -> bool:
+        return self._write(agents.delete_skill, helpdesk_id, agent_skill_id)
