@@ -29,7 +29,7 @@ from lark_oapi.api.helpdesk.v1 import (
 from larkdesk.auth import provision as accounts
 
 from .backends import BACKEND_NAMES, db_location, open_backend
-from .conftest import TOKEN_PATH, Identity, provision
+from .conftest import TOKEN_PATH, Identity, larkdesk, provision
 from .test_lifecycle import assert_bad_request
 from .wire import Wire, serve
 
@@ -392,3 +392,36 @@ def test_lark_oapi_creates_lists_gets_and_searches(desks: Desks) -> None:
     assert [f.faq_id for f in found_async.data.items] == [faq_id]
     missing = kb.faq.get(GetFaqRequest.builder().id("7000000000000000001").build(), option)
     assert (missing.code, missing.raw.status_code) == (154004, 404)
+
+
+def test_a_user_token_acts_as_its_user(desks: Desks, api: httpx.Client) -> None:
+    db = desks.wire.db
+    added = larkdesk(
+        "user",
+        "add",
+        "--app",
+        desks.main.app_id,
+        "--name",
+        "张伟",
+        "--email",
+        "zw@example.com",
+        db=db,
+    )
+    open_id = json.loads(added.stdout)["open_id"]
+    token = json.loads(
+        larkdesk("user", "token", "--app", desks.main.app_id, "--user", open_id, db=db).stdout
+    )["user_access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-Lark-Helpdesk-Authorization": desks.main.helpdesk_header,
+    }
+    with desks.wire.client(headers=headers) as user:
+        made = ok(user.post(FAQS, json={"faq": {"question": "Who wrote me?", "answer": "张伟"}}))
+        faq_id = made["faq"]["id"]
+        writer = {"id": open_id, "name": "张伟", "email": "zw@example.com"}
+        assert made["faq"]["create_user"] == made["faq"]["update_user"] == writer
+        reading = user.get(f"{FAQS}/{faq_id}")  # a TENANT-token API: the user token is refused
+        assert (reading.status_code, reading.json()["code"]) == (400, 99991663)
+    ok(api.patch(f"{FAQS}/{faq_id}", json={"faq": {"answer": "the app"}}))
+    after = ok(api.get(f"{FAQS}/{faq_id}"))["faq"]
+    assert after["update_user"]["id"] == open_id  # a tenant token's write names no user

@@ -8,6 +8,7 @@ the gateway. The table in docs/api.md says which is which, and this test holds i
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import typing
 from collections.abc import Iterator
@@ -19,14 +20,14 @@ import pytest
 from lark_oapi.api.helpdesk import v1
 from lark_oapi.core.model import BaseRequest
 
-from larkdesk.helpdesk.surface import ENDPOINTS, PREFIX
+from larkdesk.helpdesk.surface import ENDPOINTS, PREFIX, USER, Endpoint
 from larkdesk.helpdesk.unserved import unserved_endpoints
 from larkdesk.server.app import route_table
 from larkdesk.server.services import build_services
 from larkdesk.settings import Settings
 
 from .backends import BACKEND_NAMES, db_location, open_backend
-from .conftest import Identity, provision
+from .conftest import Identity, larkdesk, provision
 from .wire import Wire, serve
 
 API_DOCS = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
@@ -187,3 +188,55 @@ def test_the_docs_table_says_which_endpoints_are_served() -> None:
         cells = [c.strip() for c in row.group(0).strip("|").split("|")]
         assert cells[1] == f"`{endpoint.request_class}`", endpoint
         assert cells[-1] == ("served" if endpoint.request_class in served else "501"), endpoint
+
+
+@pytest.fixture(scope="module")
+def user_token(server: tuple[Wire, Identity]) -> str:
+    """A `u-` token from `larkdesk user token` for a user added with `larkdesk user add`."""
+    wire, identity = server
+    added = larkdesk("user", "add", "--app", identity.app_id, "--name", "Wang Fang", db=wire.db)
+    open_id = json.loads(added.stdout)["open_id"]
+    out = larkdesk("user", "token", "--app", identity.app_id, "--user", open_id, db=wire.db)
+    grant = json.loads(out.stdout)
+    assert grant["expire"] == 7200 and grant["open_id"] == open_id
+    token = str(grant["user_access_token"])
+    assert token.startswith("u-")
+    return token
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.request_class)
+def test_a_user_token_is_taken_where_lark_oapi_sends_one(
+    server: tuple[Wire, Identity], user_token: str, endpoint: Endpoint
+) -> None:
+    wire, identity = server
+    path = re.sub(r"\{\w+\}", "7000000000000000001", endpoint.path)
+    headers = {
+        "Authorization": f"Bearer {user_token}",
+        "X-Lark-Helpdesk-Authorization": identity.helpdesk_header,
+    }
+    with wire.client(headers=headers) as client:
+        answer = client.request(endpoint.method, path, json={})
+    code = answer.json()["code"]
+    if USER in endpoint.tokens:
+        assert code != 99991663, (endpoint, answer.text)
+    else:
+        assert (answer.status_code, code) == (400, 99991663), endpoint
+        assert "tenant access token" in answer.json()["msg"]
+
+
+def test_an_unknown_or_strangers_user_token_is_refused(
+    server: tuple[Wire, Identity], user_token: str
+) -> None:
+    wire, identity = server
+    for token in ("u-" + "x" * 43, user_token[:-1]):
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Lark-Helpdesk-Authorization": identity.helpdesk_header,
+        }
+        with wire.client(headers=headers) as client:
+            answer = client.post(f"{PREFIX}/faqs", json={})
+        assert (answer.status_code, answer.json()["code"]) == (400, 99991663)
+    out = larkdesk(
+        "user", "token", "--app", identity.app_id, "--user", "ou_nobody", db=wire.db, check=False
+    )
+    assert out.returncode != 0 and "no user 'ou_nobody'" in out.stderr

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import anyio.to_thread
 from starlette.datastructures import Headers
 
-from ..errors import HelpdeskUnauthorized, MissingAccessToken, ScopeDenied
+from ..errors import HelpdeskUnauthorized, InvalidAccessToken, MissingAccessToken, ScopeDenied
 from ..helpdesk.models import TicketUser
 from ..ratelimit import Limit, RateLimiter
 from ..store.base import App, Helpdesk, Store
 from .credentials import decode_helpdesk_header, secret_matches
 from .tokens import CACHE_SECONDS, TokenService
+from .user_tokens import USER_TOKEN_PREFIX, UserTokens
 
 HELPDESK_HEADER = "x-lark-helpdesk-authorization"
 
@@ -28,6 +29,7 @@ class Api:
     name: str
     scopes: tuple[str, ...]
     limits: Sequence[Limit]
+    user_token: bool = False  # lark-oapi marks it a USER-token API: a `u-` token is taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +60,29 @@ class Gateway:
         self._limiter = limiter
         self._clock = clock
         self._helpdesks: dict[str, tuple[float, Helpdesk]] = {}
+        self._users = UserTokens(store)
 
     async def admit(self, headers: Headers, api: Api) -> Caller:
         """The verified caller of `api`, or the `FeishuError` Feishu would answer with."""
         token = bearer_token(headers)
-        app = self._tokens.cached(token)
-        if app is None:
-            app = await anyio.to_thread.run_sync(self._tokens.verify, token)
+        user: TicketUser | None = None
+        if token.startswith(USER_TOKEN_PREFIX):
+            if not api.user_token:
+                raise InvalidAccessToken("this API takes a tenant access token")
+            app, person = await anyio.to_thread.run_sync(self._users.verify, token)
+            user = TicketUser.of(person)
+        else:
+            cached = self._tokens.cached(token)
+            if cached is None:
+                cached = await anyio.to_thread.run_sync(self._tokens.verify, token)
+            app = cached
         if not set(app.scopes) & set(api.scopes):
             raise ScopeDenied(api.scopes)
         await self._limiter.acquire(f"{app.tenant_key}:{app.app_id}:{api.name}", api.limits)
         helpdesk = await self._helpdesk(headers.get(HELPDESK_HEADER))
         if helpdesk.tenant_key != app.tenant_key:
             raise HelpdeskUnauthorized("the helpdesk does not belong to this app's tenant")
-        return Caller(app=app, helpdesk=helpdesk)
+        return Caller(app=app, helpdesk=helpdesk, user=user)
 
     async def _helpdesk(self, header: str | None) -> Helpdesk:
         if not header:

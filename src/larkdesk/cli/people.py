@@ -11,6 +11,7 @@ from typing import TextIO
 import click
 
 from ..auth.people import add_users, as_json, ndjson_people, person
+from ..auth.user_tokens import issue_user_token
 from ..errors import FeishuError
 from ..helpdesk.agents.service import Agents
 from ..store.base import User
@@ -61,6 +62,28 @@ def user_add(
             raise click.ClickException(exc.message) from None
     for user in added:
         emit(as_json(user))
+
+
+@user_group.command("token")
+@db_option
+@click.option("--app", "app_id", required=True, help="The app the token is for.")
+@click.option("--user", "open_id", required=True, help="The user's open_id (of the app's tenant).")
+def user_token(db: str, app_id: str, open_id: str) -> None:
+    """Issue a user access token (u-..., 7200 s) acting as the user; print it as JSON."""
+    with cli_store(db) as store:
+        try:
+            grant = issue_user_token(store, app_id, open_id)
+        except FeishuError as exc:
+            raise click.ClickException(exc.message) from None
+    emit(
+        {
+            "user_access_token": grant.user_access_token,
+            "token_type": "Bearer",
+            "expire": grant.expire,
+            "open_id": grant.open_id,
+            "app_id": grant.app_id,
+        }
+    )
 
 
 @click.group("agent")

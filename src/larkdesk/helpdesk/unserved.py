@@ -18,7 +18,7 @@ from ..auth.gateway import Api, Gateway
 from ..errors import NotServed
 from ..ratelimit import FEISHU_HELPDESK_LIMITS
 from .scopes import READ_SCOPES, WRITE_SCOPES
-from .surface import ENDPOINTS, Endpoint
+from .surface import ENDPOINTS, USER, Endpoint
 
 
 class NotServedRoute(Route):
@@ -50,6 +50,7 @@ def _answer_not_served(gateway: Gateway, endpoint: Endpoint) -> NotServedRoute:
         f"helpdesk.v1.unserved.{endpoint.request_class}",
         READ_SCOPES if endpoint.reads else WRITE_SCOPES,
         FEISHU_HELPDESK_LIMITS,
+        user_token=USER in endpoint.tokens,
     )
 
     async def not_served(request: Request) -> Response:

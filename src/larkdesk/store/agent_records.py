@@ -22,3 +22,13 @@ class SkillRecord:
     helpdesk_id: str
     created_at: int
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class UserTokenRecord:
+    """A user access token the store knows by its hash: whose, for which app, until when."""
+
+    token_hash: str
+    app_id: str
+    user_id: str
+    expires_at_ms: int

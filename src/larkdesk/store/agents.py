@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .agent_records import AgentRecord, SkillRecord
+from .agent_records import AgentRecord, SkillRecord, UserTokenRecord
 from .identities import names_nothing
 from .sql import REPLACE, Sql, Table
 
+DAY_MS = 86_400_000
 AGENTS = Table(
     "helpdesk_agents",
     (
@@ -85,3 +86,25 @@ def delete_skill(db: Sql, helpdesk_id: str, agent_skill_id: str) -> bool:
         (helpdesk_id, agent_skill_id),
     )
     return changed > 0
+
+
+def save_user_token(db: Sql, record: UserTokenRecord) -> None:
+    r = record
+    stale = r.expires_at_ms - 2 * DAY_MS  # long expired: the table does not grow without end
+    db.run("DELETE FROM user_access_tokens WHERE expires_at_ms < ?", (stale,))
+    db.run(
+        "INSERT INTO user_access_tokens (token_hash, app_id, user_id, expires_at_ms)"
+        " VALUES (?, ?, ?, ?)",
+        (r.token_hash, r.app_id, r.user_id, r.expires_at_ms),
+    )
+
+
+def find_user_token(db: Sql, token_hash: str) -> UserTokenRecord | None:
+    if names_nothing(token_hash):
+        return None
+    row = db.one(
+        "SELECT token_hash, app_id, user_id, expires_at_ms FROM user_access_tokens"
+        " WHERE token_hash = ?",
+        (token_hash,),
+    )
+    return UserTokenRecord(*row) if row else None

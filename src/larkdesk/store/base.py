@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from .agent_records import AgentRecord, SkillRecord
+from .agent_records import AgentRecord, SkillRecord, UserTokenRecord
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
 from .records import (
@@ -307,3 +307,8 @@ class Store(Protocol):
     def save_agent_skill(self, record: SkillRecord) -> None: ...
     def list_agent_skills(self, helpdesk_id: str) -> list[SkillRecord]: ...
     def delete_agent_skill(self, helpdesk_id: str, agent_skill_id: str) -> bool: ...
+    def save_user_token(self, record: UserTokenRecord) -> None:
+        """Keep a new user access token (and drop ones expired two days ago)."""
+        ...
+
+    def find_user_token(self, token_hash: str) -> UserTokenRecord | None: ...

@@ -24,7 +24,7 @@ from . import (
     tickets,
     tokens,
 )
-from .agent_records import AgentRecord, SkillRecord
+from .agent_records import AgentRecord, SkillRecord, UserTokenRecord
 from .base import (
     App,
     ComposeMessage,
@@ -342,3 +342,9 @@ class SqlStore:
 
     def delete_agent_skill(self, helpdesk_id: str, agent_skill_id: str) -> bool:
         return self._write(agents.delete_skill, helpdesk_id, agent_skill_id)
+
+    def save_user_token(self, record: UserTokenRecord) -> None:
+        self._write(agents.save_user_token, record)
+
+    def find_user_token(self, token_hash: str) -> UserTokenRecord | None:
+        return self._read(agents.find_user_token, token_hash)

@@ -28,7 +28,9 @@ from .skills import AgentSkills
 
 
 def _api(name: str, scopes: tuple[str, ...]) -> Api:
-    return Api("helpdesk.v1." + name, scopes, FEISHU_HELPDESK_LIMITS)
+    """Writes are USER-token APIs in lark-oapi: they take a user's token too."""
+    writes = scopes == WRITE_SCOPES
+    return Api("helpdesk.v1." + name, scopes, FEISHU_HELPDESK_LIMITS, user_token=writes)
 
 
 AGENT_EMAILS = _api("agent.agent_email", READ_SCOPES)

@@ -32,7 +32,9 @@ FAQ_BODY_BYTES = 1024 * 1024
 
 
 def _api(name: str, scopes: tuple[str, ...]) -> Api:
-    return Api("helpdesk.v1." + name, scopes, FEISHU_HELPDESK_LIMITS)
+    """Writes are USER-token APIs in lark-oapi: they take a user's token too."""
+    writes = scopes == WRITE_SCOPES
+    return Api("helpdesk.v1." + name, scopes, FEISHU_HELPDESK_LIMITS, user_token=writes)
 
 
 LIST_FAQS, GET_FAQ = _api("faq.list", READ_SCOPES), _api("faq.get", READ_SCOPES)

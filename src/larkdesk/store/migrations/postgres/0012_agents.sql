@@ -16,3 +16,11 @@ CREATE TABLE agent_skills (
     body           BYTEA NOT NULL
 );
 CREATE INDEX agent_skills_helpdesk ON agent_skills (helpdesk_id, created_at);
+
+CREATE TABLE user_access_tokens (
+    token_hash    TEXT COLLATE "C" PRIMARY KEY,
+    app_id        TEXT COLLATE "C" NOT NULL,
+    user_id       TEXT COLLATE "C" NOT NULL,
+    expires_at_ms BIGINT NOT NULL
+);
+CREATE INDEX user_access_tokens_expiry ON user_access_tokens (expires_at_ms);

@@ -17,3 +17,12 @@ CREATE TABLE agent_skills (
     body           BLOB NOT NULL  -- JSON {name, rules, agent_ids, is_default}
 );
 CREATE INDEX agent_skills_helpdesk ON agent_skills (helpdesk_id, created_at);
+
+-- User access tokens (`larkdesk user token`): by the hash of their value, as access_tokens.
+CREATE TABLE user_access_tokens (
+    token_hash    TEXT PRIMARY KEY,
+    app_id        TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE INDEX user_access_tokens_expiry ON user_access_tokens (expires_at_ms);
