@@ -23,6 +23,7 @@ from ..helpdesk.faq.routes import KnowledgeRoutes
 from ..helpdesk.fields.overview import CustomizedFieldsRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
+from ..helpdesk.notifications.routes import NotificationRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
 from ..helpdesk.tickets.shapes import WireShape, shape_of
 from ..helpdesk.unserved import not_served_routes
@@ -90,6 +91,7 @@ def route_table(
         *KnowledgeRoutes(gateway, services.faqs, services.categories).routes(),
         *CustomizedFieldsRoutes(gateway, services.store).routes(),
         *AgentRoutes(gateway, services.agents, services.skills).routes(),
+        *NotificationRoutes(gateway, services.notifications).routes(),
     ]
     # Last: each Helpdesk v1 API not served above answers Feishu's JSON, not plain text.
     return served + not_served_routes(gateway, served)

@@ -15,6 +15,7 @@ from ..helpdesk.faq.service import Faqs
 from ..helpdesk.fields.service import FieldDefinitions
 from ..helpdesk.messages.events import message_events
 from ..helpdesk.messages.service import TicketMessages
+from ..helpdesk.notifications.service import Notifications
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..helpdesk.tickets.service import HelpdeskService
 from ..ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
@@ -39,6 +40,7 @@ class Services:
     categories: FaqCategories
     agents: Agents
     skills: AgentSkills
+    notifications: Notifications
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""
@@ -76,4 +78,5 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         categories=FaqCategories(store),
         agents=Agents(store),
         skills=AgentSkills(store),
+        notifications=Notifications(store, on_events=events.wake),
     )

@@ -312,3 +312,22 @@ class Store(Protocol):
         ...
 
     def find_user_token(self, token_hash: str) -> UserTokenRecord | None: ...
+
+    # -- notifications (store/notifications.py) -----------------------------------
+
+    def save_notification(
+        self,
+        notification_id: str,
+        helpdesk_id: str,
+        status: int,
+        updated_at: int,
+        body: bytes,
+        events: Sequence[OutboundEvent] = (),
+    ) -> None:
+        """Create or rewrite a notification, and its events, in one transaction."""
+        ...
+
+    def get_notification(self, helpdesk_id: str, notification_id: str) -> bytes | None: ...
+    def find_notification(self, notification_id: str) -> tuple[str, bytes] | None:
+        """(helpdesk_id, body) of a notification of any helpdesk."""
+        ...

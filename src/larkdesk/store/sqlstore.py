@@ -17,6 +17,7 @@ from . import (
     identities,
     import_journal,
     messages,
+    notifications,
     outbox,
     subscriptions,
     sync_state,
@@ -348,3 +349,30 @@ class SqlStore:
 
     def find_user_token(self, token_hash: str) -> UserTokenRecord | None:
         return self._read(agents.find_user_token, token_hash)
+
+    # -- notifications ----------------------------------------------------------
+
+    def save_notification(
+        self,
+        notification_id: str,
+        helpdesk_id: str,
+        status: int,
+        updated_at: int,
+        body: bytes,
+        events: Sequence[OutboundEvent] = (),
+    ) -> None:
+        self._write(
+            notifications.save_notification,
+            notification_id,
+            helpdesk_id,
+            status,
+            updated_at,
+            body,
+            events,
+        )
+
+    def get_notification(self, helpdesk_id: str, notification_id: str) -> bytes | None:
+        return self._read(notifications.get_notification, helpdesk_id, notification_id)
+
+    def find_notification(self, notification_id: str) -> tuple[str, bytes] | None:
+        return self._read(notifications.find_notification, notification_id)

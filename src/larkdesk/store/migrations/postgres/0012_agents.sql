@@ -24,3 +24,11 @@ CREATE TABLE user_access_tokens (
     expires_at_ms BIGINT NOT NULL
 );
 CREATE INDEX user_access_tokens_expiry ON user_access_tokens (expires_at_ms);
+
+CREATE TABLE notifications (
+    notification_id TEXT COLLATE "C" PRIMARY KEY,
+    helpdesk_id     TEXT COLLATE "C" NOT NULL,
+    status          BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    body            BYTEA NOT NULL
+);

@@ -26,3 +26,12 @@ CREATE TABLE user_access_tokens (
     expires_at_ms INTEGER NOT NULL
 );
 CREATE INDEX user_access_tokens_expiry ON user_access_tokens (expires_at_ms);
+
+-- Notifications (push campaigns): status and wire JSON (lark-oapi's `Notification`).
+CREATE TABLE notifications (
+    notification_id TEXT PRIMARY KEY,
+    helpdesk_id     TEXT NOT NULL,
+    status          INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    body            BLOB NOT NULL
+);
