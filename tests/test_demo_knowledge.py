@@ -19,7 +19,7 @@ from .backends import open_backend
 
 
 def search(faqs: Faqs, helpdesk_id: str, *terms: str) -> list[str]:
-    where = FaqFilter(status=1, terms=terms, question_first=True)
+    where = FaqFilter(status=1, terms=terms, count=False)
     return [f.question for f in faqs.find(helpdesk_id, where, None, 100).items]
 
 

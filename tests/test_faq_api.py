@@ -241,7 +241,7 @@ def test_search_finds_chinese_and_english_text_and_base64_queries(api: httpx.Cli
     assert search("密码") == [reset["id"]]  # two characters: shorter than a trigram
     assert search("忘记密码") == [reset["id"]]
     assert search("vpn RESTART") == [vpn["id"]]  # every term, any case
-    assert search("laptop") == [both["id"], vpn["id"]]  # question matches first
+    assert search("laptop") == [both["id"], vpn["id"]]  # newest first
     assert search("重启 power") == [both["id"]]
     assert search("nothing-like-this") == []
     encoded = base64.b64encode("无法 开机".encode()).decode()

@@ -32,12 +32,14 @@ class FaqRecord:
 @dataclass(frozen=True, slots=True)
 class FaqFilter:
     """What a FAQ list or search keeps: a category, a status, casefolded terms that must
-    all occur in the question or answer; `question_first` orders question matches first."""
+    all occur in the question or answer."""
 
     category_id: str | None = None
     status: int | None = None
     terms: tuple[str, ...] = ()
-    question_first: bool = False
+    # False: no count; `FaqPage.total` is then the offset plus the rows read (one more than
+    # asked for when there are more), enough for `has_more` (search has no total).
+    count: bool = True
 
 
 @dataclass(frozen=True, slots=True)

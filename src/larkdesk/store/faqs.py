@@ -135,40 +135,48 @@ def get_faq(db: Sql, helpdesk_id: str, faq_id: str) -> FaqRecord | None:
 def find_faqs(
     db: Sql, dialect: Dialect, helpdesk_id: str, where: FaqFilter, offset: int, limit: int
 ) -> FaqPage:
-    """One page of the helpdesk's FAQs that pass `where`, newest first (question matches
-    first when asked), and how many pass in all."""
-    clauses, params = _where(dialect, helpdesk_id, where)
+    """One page of the helpdesk's FAQs that pass `where`, newest first, and how many pass
+    in all (unless `where.count` is False)."""
+    tables, order, clauses, params = _query(dialect, helpdesk_id, where)
     condition = " AND ".join(clauses)
-    total_row = db.one(f"SELECT count(*) FROM faqs f WHERE {condition}", params)
-    order = "f.faq_row DESC"
-    order_params: list[Any] = []
-    if where.question_first and where.terms:
-        first = dialect.substring.format(col="f.question_text")
-        order = f"CASE WHEN {first} THEN 0 ELSE 1 END, {order}"
-        order_params = [where.terms[0]]
+    wanted = limit if where.count else limit + 1
     rows = db.all(
-        f"SELECT f.category_id, f.body FROM faqs f WHERE {condition}"
-        f" ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, *order_params, limit, offset],
+        f"SELECT f.category_id, f.body FROM {tables} WHERE {condition}"
+        f" ORDER BY {order} DESC LIMIT ? OFFSET ?",
+        [*params, wanted, offset],
     )
-    return FaqPage(int(total_row[0]) if total_row else 0, [(r[0], bytes(r[1])) for r in rows])
+    if where.count:
+        total_row = db.one(f"SELECT count(*) FROM {tables} WHERE {condition}", params)
+        total = int(total_row[0]) if total_row else 0
+    else:
+        total = offset + len(rows)
+    return FaqPage(total, [(r[0], bytes(r[1])) for r in rows[:limit]])
 
 
-def _where(dialect: Dialect, helpdesk_id: str, where: FaqFilter) -> tuple[list[str], list[Any]]:
+def _query(
+    dialect: Dialect, helpdesk_id: str, where: FaqFilter
+) -> tuple[str, str, list[str], list[Any]]:
+    """FROM, the newest-first order column, WHERE clauses and their parameters. On SQLite
+    terms of 3+ characters drive the query from the trigram index, newest row first (FTS5
+    walks its rowids backwards), so a frequent term stops after one page instead of
+    materialising every match."""
+    tables, order = "faqs f", "f.faq_row"
     clauses = ["f.helpdesk_id = ?"]
     params: list[Any] = [helpdesk_id]
+    indexed = [t for t in where.terms if len(t) >= TRIGRAM] if dialect.faq_fts else []
+    if indexed:
+        tables = "faq_search JOIN faqs f ON f.faq_row = faq_search.rowid"
+        order = "faq_search.rowid"
+        clauses.insert(0, "faq_search MATCH ?")
+        params.insert(0, " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed))
     if where.status is not None:
         clauses.append("f.status = ?")
         params.append(where.status)
     if where.category_id is not None:
         clauses.append("f.category_id = ?")
         params.append(where.category_id)
-    indexed = [t for t in where.terms if len(t) >= TRIGRAM] if dialect.faq_fts else []
-    if indexed:
-        clauses.append("f.faq_row IN (SELECT rowid FROM faq_search WHERE faq_search MATCH ?)")
-        params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in indexed))
     for term in where.terms:
         if term not in indexed:
             clauses.append(dialect.substring.format(col="f.search_text"))
             params.append(term)
-    return clauses, params
+    return tables, order, clauses, params

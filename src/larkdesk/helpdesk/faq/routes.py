@@ -109,7 +109,7 @@ class KnowledgeRoutes:
         if query is None:
             raise BadRequest("query is required")
         text = decoded_query(query, _one(params, "base64"))
-        where = FaqFilter(status=1, terms=search_terms("query", text), question_first=True)
+        where = FaqFilter(status=1, terms=search_terms("query", text), count=False)
         page = await anyio.to_thread.run_sync(
             self._faqs.find,
             caller.helpdesk.helpdesk_id,

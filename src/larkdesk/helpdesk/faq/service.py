@@ -4,8 +4,8 @@ No HTTP, no SQL here.
 Decisions where Feishu's documents are silent (docs/api.md):
 - `status` 1 is online, 0 deleted; DELETE marks a FAQ deleted (listed with `status=0`,
   otherwise not found); a list without `status` lists online FAQs;
-- lists and searches are newest first (a search puts FAQs whose question holds the first
-  term first); page tokens are opaque strings this API gave (the offset);
+- lists and searches are newest first; page tokens are opaque strings this API gave (the
+  offset);
 - a FAQ needs a question and an answer (`answer`, `answer_richtext` or both);
 - `create_user` / `update_user` are the user of a user access token; a tenant token's
   writes leave them out.
