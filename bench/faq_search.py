@@ -88,8 +88,9 @@ def main() -> None:
     parser.add_argument("--faqs", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--postgres", help="also measure on this PostgreSQL database")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-    targets = [str(Path(tempfile.mkdtemp()) / "faqs.db")]
+    targets = [] if args.skip_sqlite else [str(Path(tempfile.mkdtemp()) / "faqs.db")]
     if args.postgres:
         targets.append(args.postgres)
     for db in targets:
