@@ -3,13 +3,19 @@ helpdesk's ticket custom fields (and no user fields), through httpx and lark-oap
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import httpx
 import lark_oapi as lark
+import pytest
 from lark_oapi.api.helpdesk.v1 import CustomizedFieldsTicketRequest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 
-from .test_fields_api import (  # noqa: F401  (module fixtures, served on each store)
+from .backends import BACKEND_NAMES, postgres_schema
+from .conftest import larkdesk
+from .test_fields_api import (  # noqa: F401  (module fixtures, on this module's server)
     FIELDS_PATH,
     api,
     client_for,
@@ -17,10 +23,30 @@ from .test_fields_api import (  # noqa: F401  (module fixtures, served on each s
     creds_of,
     listed,
     other_desk,
-    server,
 )
 from .test_lifecycle import assert_bad_request
-from .wire import Wire
+from .wire import Wire, serve
+
+
+@pytest.fixture(scope="module", params=BACKEND_NAMES)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Wire, dict[str, str]]]:
+    """A small demo on each backend, served; seeds of its own: lark-oapi caches tenant
+    tokens by app_id for the whole process, so another module's demo app (same seed, same
+    app_id, another server) would hand it a token this server never issued."""
+    logs = tmp_path_factory.mktemp("customized_fields")
+    if request.param == "sqlite":
+        db = str(logs / "larkdesk.db")
+        out = larkdesk("demo", "--tickets", "10", "--seed", "31", db=db)
+        with serve(db, "--rate-limit", "off", log_dir=logs) as wire:
+            yield wire, json.loads(out.stdout)
+        return
+    with postgres_schema() as url:
+        out = larkdesk("demo", "--tickets", "10", "--seed", "32", db=url)
+        with serve(url, "--rate-limit", "off", log_dir=logs) as wire:
+            yield wire, json.loads(out.stdout)
+
 
 PATH = "/open-apis/helpdesk/v1/customized_fields"
 
@@ -41,7 +67,7 @@ def test_every_ticket_field_and_no_user_field(api: httpx.Client) -> None:  # noq
 
 
 def test_another_helpdesk_has_its_own_fields(
-    server: tuple[Wire, dict[str, str]],  # noqa: F811
+    server: tuple[Wire, dict[str, str]],
     creds_of: dict[str, str],  # noqa: F811
     other_desk: dict[str, str],  # noqa: F811
 ) -> None:
@@ -51,7 +77,7 @@ def test_another_helpdesk_has_its_own_fields(
 
 
 def test_through_lark_oapi(
-    server: tuple[Wire, dict[str, str]],  # noqa: F811
+    server: tuple[Wire, dict[str, str]],
     creds_of: dict[str, str],  # noqa: F811
     api: httpx.Client,  # noqa: F811
 ) -> None:
