@@ -39,6 +39,7 @@ class LarkReceiver:
             .register_p2_helpdesk_ticket_created_v1(self._keep)
             .register_p2_helpdesk_ticket_updated_v1(self._keep)
             .register_p2_helpdesk_ticket_message_created_v1(self._keep)
+            .register_p2_helpdesk_notification_approve_v1(self._keep)
             .build()
         )
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())

@@ -44,13 +44,19 @@ def test_every_error_code_is_documented(error: type) -> None:
 def _api_paths() -> list[str]:
     from starlette.routing import Route
 
+    from larkdesk.helpdesk.unserved import NotServedRoute
     from larkdesk.server.app import create_app
     from larkdesk.settings import Settings
 
     app = create_app(Settings(db=":memory:", rate_limit="off"))
     app.state.services.store.close()
-    paths = [r.path.rstrip("/") for r in app.routes if isinstance(r, Route)]
-    named = (p.replace("{id}", ":ticket_id") for p in paths)
+    # An API not served yet is documented in docs/api.md's surface table (test_surface).
+    paths = [
+        r.path.rstrip("/")
+        for r in app.routes
+        if isinstance(r, Route) and not isinstance(r, NotServedRoute)
+    ]
+    named = (p.replace("/tickets/{id}", "/tickets/:ticket_id") for p in paths)
     return sorted({re.sub(r"\{(\w+)\}", r":\1", p) for p in named})
 
 

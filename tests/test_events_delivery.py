@@ -180,7 +180,7 @@ def test_subscription_bodies_are_checked(desk: Desk) -> None:
             (
                 {
                     "events": [
-                        {"type": "helpdesk.notification", "subtype": "notification.approve_v1"}
+                        {"type": "helpdesk.notification", "subtype": "notification.deleted_v1"}
                     ]
                 },
                 ("unknown",),

@@ -105,6 +105,16 @@ class ResourceNotFound(FeishuError):
     msg = "Resource not found"
 
 
+class NotServed(FeishuError):
+    """An API Feishu serves and larkdesk does not (yet): answered in Feishu's JSON so an
+    SDK returns a failed response; HTTP 501 and Feishu's server-side code, since the
+    request itself may be right (docs/api.md)."""
+
+    http_status = 501
+    code = 155000
+    msg = "Internal error"
+
+
 class InternalError(FeishuError):
     http_status = 500
     code = 155000
@@ -153,6 +163,7 @@ WIRE_ERRORS: tuple[type[FeishuError], ...] = (
     RequestTimeout,
     HelpdeskUnauthorized,
     ResourceNotFound,
+    NotServed,
     InternalError,
     ServiceBusy,
     TokenInvalidParam,

@@ -12,12 +12,20 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 
 from .. import metrics
-from ..errors import HelpdeskUnauthorized, MissingAccessToken, RateLimited, ScopeDenied
+from ..errors import (
+    HelpdeskUnauthorized,
+    InvalidAccessToken,
+    MissingAccessToken,
+    RateLimited,
+    ScopeDenied,
+)
+from ..helpdesk.models import TicketUser
 from ..ratelimit import Limit, RateLimiter
 from ..server.context import note_app
 from ..store.base import App, Helpdesk, Store
 from .credentials import decode_helpdesk_header, secret_matches
 from .tokens import CACHE_SECONDS, TokenService
+from .user_tokens import USER_TOKEN_PREFIX, UserTokens
 
 HELPDESK_HEADER = "x-lark-helpdesk-authorization"
 
@@ -29,12 +37,14 @@ class Api:
     name: str
     scopes: tuple[str, ...]
     limits: Sequence[Limit]
+    user_token: bool = False  # lark-oapi marks it a USER-token API: a `u-` token is taken
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     app: App
     helpdesk: Helpdesk
+    user: TicketUser | None = None  # the user of a user access token; None: the app's own
 
 
 def bearer_token(headers: Headers) -> str:
@@ -58,13 +68,22 @@ class Gateway:
         self._limiter = limiter
         self._clock = clock
         self._helpdesks: dict[str, tuple[float, Helpdesk]] = {}
+        self._users = UserTokens(store)
 
     async def admit(self, headers: Headers, api: Api) -> Caller:
         """The verified caller of `api`, or the `FeishuError` Feishu would answer with."""
         token = bearer_token(headers)
-        app = self._tokens.cached(token)
-        if app is None:
-            app = await anyio.to_thread.run_sync(self._tokens.verify, token)
+        user: TicketUser | None = None
+        if token.startswith(USER_TOKEN_PREFIX):
+            if not api.user_token:
+                raise InvalidAccessToken("this API takes a tenant access token")
+            app, person = await anyio.to_thread.run_sync(self._users.verify, token)
+            user = TicketUser.of(person)
+        else:
+            cached = self._tokens.cached(token)
+            if cached is None:
+                cached = await anyio.to_thread.run_sync(self._tokens.verify, token)
+            app = cached
         if not set(app.scopes) & set(api.scopes):
             raise ScopeDenied(api.scopes)
         note_app(app.app_id)
@@ -76,7 +95,7 @@ class Gateway:
         helpdesk = await self._helpdesk(headers.get(HELPDESK_HEADER))
         if helpdesk.tenant_key != app.tenant_key:
             raise HelpdeskUnauthorized("the helpdesk does not belong to this app's tenant")
-        return Caller(app=app, helpdesk=helpdesk)
+        return Caller(app=app, helpdesk=helpdesk, user=user)
 
     async def _helpdesk(self, header: str | None) -> Helpdesk:
         if not header:

@@ -21,6 +21,8 @@ from .fields import field_group
 from .helpdesks import helpdesk_group
 from .imports import import_command
 from .migrate import migrate_command
+from .notifications import notification_group
+from .people import agent_group, user_group
 from .say import say_command
 from .serve import serve
 from .sync import sync_command
@@ -49,6 +51,9 @@ for command in (
     sync_command,
     console_group,
     doctor_command,
+    user_group,
+    agent_group,
+    notification_group,
 ):
     main.add_command(command)
 

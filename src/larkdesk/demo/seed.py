@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from ..auth import provision
 from ..helpdesk.models import TicketUser
 from ..store.base import Store, TagRecord, TicketRecord
+from .knowledge import seed_knowledge
 from .records import demo_records
 from .world import (
     CUSTOMIZED_FIELDS,
@@ -59,6 +60,7 @@ def seed_demo(
     store.upsert_users([*world.agents, *world.guests])
     helpdesk_id = creds.helpdesk_id
     seed_catalog(store, helpdesk_id, world)
+    seed_knowledge(store, helpdesk_id, seed, world.agents)
     # Newest first: the store's descending indexes then fill their pages (see generate_tickets).
     records = demo_records(seed, helpdesk_id, creds.tenant_key, tickets)
     done = store.load_tickets(_counted(records, progress))

@@ -20,11 +20,16 @@ from ..auth.gateway import Gateway
 from ..auth.routes import AuthRoutes
 from ..console.routes import ConsoleRoutes
 from ..events.longconn_routes import LongConnectionRoutes
+from ..helpdesk.agents.routes import AgentRoutes
 from ..helpdesk.events.routes import EventRoutes
+from ..helpdesk.faq.routes import KnowledgeRoutes
+from ..helpdesk.fields.overview import CustomizedFieldsRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
+from ..helpdesk.notifications.routes import NotificationRoutes
 from ..helpdesk.tickets.routes import TicketRoutes
 from ..helpdesk.tickets.shapes import WireShape, shape_of
+from ..helpdesk.unserved import not_served_routes
 from ..operator.routes import OperatorRoutes
 from ..settings import Settings
 from ..store.base import Store
@@ -90,7 +95,7 @@ def route_table(
     """Every API larkdesk answers, each resource's routes given the services it needs."""
     gateway = Gateway(services.store, services.tokens, services.limiter)
     tickets = TicketRoutes(gateway, services.helpdesk, services.lifecycle, shape_of(wire))
-    return [
+    served = [
         *AuthRoutes(services.tokens, services.limiter).routes(),
         *tickets.routes(),
         *FieldRoutes(gateway, services.fields).routes(),
@@ -100,7 +105,13 @@ def route_table(
         *ConsoleRoutes(
             services.store, services.lifecycle, services.messages, services.events.wake
         ).routes(),
+        *KnowledgeRoutes(gateway, services.faqs, services.categories).routes(),
+        *CustomizedFieldsRoutes(gateway, services.store).routes(),
+        *AgentRoutes(gateway, services.agents, services.skills).routes(),
+        *NotificationRoutes(gateway, services.notifications).routes(),
     ]
+    # Last: each Helpdesk v1 API not served above answers Feishu's JSON, not plain text.
+    return served + not_served_routes(gateway, served)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:

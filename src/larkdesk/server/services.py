@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 from ..auth.tokens import RedisTokens, TokenService, signing_key
 from ..events.dispatcher import DeliveryConfig
 from ..events.service import EventDelivery
+from ..helpdesk.agents.service import Agents
+from ..helpdesk.agents.skills import AgentSkills
+from ..helpdesk.faq.categories import FaqCategories
+from ..helpdesk.faq.service import Faqs
 from ..helpdesk.fields.service import FieldDefinitions
 from ..helpdesk.messages.events import message_events
 from ..helpdesk.messages.service import TicketMessages
+from ..helpdesk.notifications.service import Notifications
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..helpdesk.tickets.service import HelpdeskService
 from ..ratelimit import MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter
@@ -32,6 +37,11 @@ class Services:
     fields: FieldDefinitions
     messages: TicketMessages
     events: EventDelivery
+    faqs: Faqs
+    categories: FaqCategories
+    agents: Agents
+    skills: AgentSkills
+    notifications: Notifications
     # What SIGTERM starts (long connections register here); see server/shutdown.py.
     shutdown: ShutdownHooks = field(default_factory=ShutdownHooks)
 
@@ -73,4 +83,9 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         messages=TicketMessages(store, announce=message_events, on_events=events.wake),
         events=events,
         shutdown=shutdown,
+        faqs=Faqs(store),
+        categories=FaqCategories(store),
+        agents=Agents(store),
+        skills=AgentSkills(store),
+        notifications=Notifications(store, on_events=events.wake),
     )

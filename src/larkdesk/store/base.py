@@ -39,6 +39,7 @@ from .records import (
     Window,
     distinct_ids,
 )
+from .surface_store import SurfaceStore
 
 __all__ = [
     "App",
@@ -76,7 +77,7 @@ __all__ = [
 ]
 
 
-class Store(Protocol):
+class Store(SurfaceStore, Protocol):
     """What larkdesk needs from a database. Every backend passes tests/test_store.py."""
 
     def close(self) -> None: ...

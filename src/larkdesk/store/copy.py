@@ -36,7 +36,12 @@ BOOKKEEPING_TABLES = frozenset(
 )
 # SQLite's own: the agent and tag filters in list order, kept by triggers (migration 0003);
 # PostgreSQL answers those filters from covering indexes on its link tables.
-SQLITE_ONLY_TABLES = frozenset({"agent_tickets", "tag_tickets"})
+# FTS5's FAQ search index (migration 0011) and its shadow tables: PostgreSQL indexes the
+# column itself (pg_trgm).
+SQLITE_ONLY_TABLES = frozenset(
+    {"agent_tickets", "tag_tickets"}
+    | {f"faq_search{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}
+)
 FETCH_ROWS = 5000
 
 Row = tuple[Any, ...]

@@ -19,12 +19,15 @@ class Dialect:
     # True: agent and tag filters read agent_tickets / tag_tickets (helpdesk first, in list
     # order; SQLite's migration 0003); False: the link tables ticket_agents / ticket_tags.
     link_order_tables: bool = False
+    # True: FAQ search terms of 3+ characters read FTS5's trigram index (SQLite's 0011).
+    faq_fts: bool = False
 
 
 SQLITE = Dialect(
     substring="instr({col}, ?) > 0",
     guest_names_table=True,
     link_order_tables=True,
+    faq_fts=True,
 )
 
 # The casefolded needle is matched with LIKE (which PostgreSQL's trigram index serves), its

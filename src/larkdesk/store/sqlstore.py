@@ -6,8 +6,7 @@ plans, bulk loads and upkeep after big writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterable, Sequence
 
 from . import (
     comments,
@@ -53,16 +52,14 @@ from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, Outb
 from .filters import Dialect
 from .health import OutboxBacklog
 from .import_journal import ImportMarker
-from .sql import Sql
-
-T = TypeVar("T")
-P = ParamSpec("P")
+from .surface_sql import SurfaceSql
 
 BIG_WRITE = 10_000  # writes of this many tickets refresh the planner's statistics
 
 
-class SqlStore:
-    """The `Store` methods both backends share."""
+class SqlStore(SurfaceSql):
+    """The `Store` methods both backends share (the rest of the Helpdesk surface's in
+    `SurfaceSql`)."""
 
     dialect: Dialect
     upsert_chunk: int  # tickets looked up and written per batch
@@ -70,13 +67,7 @@ class SqlStore:
 
     # -- what a backend supplies ---------------------------------------------
 
-    def _read(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
-        """`work(db, *args)` on a connection that reads."""
-        raise NotImplementedError
-
-    def _write(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
-        """`work(db, *args)` in one write transaction: all of it, or (if it raises) none."""
-        raise NotImplementedError
+    # _read and _write (SqlAccess): `work(db, *args)` reading, or in one write transaction.
 
     def _after_big_write(self) -> None:
         """Upkeep after a write of at least `BIG_WRITE` tickets (planner statistics)."""

@@ -25,9 +25,9 @@ from .service import DEFAULT_FIELD_PAGE, MAX_FIELD_PAGE, FieldDefinitions
 _FIELD = "helpdesk.v1.ticket_customized_field."
 LIST_FIELDS = Api(_FIELD + "list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
 GET_FIELD = Api(_FIELD + "get", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
-CREATE_FIELD = Api(_FIELD + "create", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
-PATCH_FIELD = Api(_FIELD + "patch", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
-DELETE_FIELD = Api(_FIELD + "delete", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
+CREATE_FIELD = Api(_FIELD + "create", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS, user_token=True)
+PATCH_FIELD = Api(_FIELD + "patch", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS, user_token=True)
+DELETE_FIELD = Api(_FIELD + "delete", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS, user_token=True)
 FIELDS = "/open-apis/helpdesk/v1/ticket_customized_fields"
 FIELD_ID = "ticket_customized_field_id"
 

@@ -25,7 +25,9 @@ from .shapes import Shape
 
 LIST_TICKETS = Api("helpdesk.v1.ticket.list", READ_SCOPES, FEISHU_HELPDESK_LIMITS)
 GET_TICKET = Api("helpdesk.v1.ticket.get", READ_SCOPES, TICKET_GET_LIMITS)
-UPDATE_TICKET = Api("helpdesk.v1.ticket.update", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS)
+UPDATE_TICKET = Api(
+    "helpdesk.v1.ticket.update", WRITE_SCOPES, FEISHU_HELPDESK_LIMITS, user_token=True
+)
 START_SERVICE = Api("helpdesk.v1.ticket.start_service", WRITE_SCOPES, START_SERVICE_LIMITS)
 TICKETS = "/open-apis/helpdesk/v1/tickets"
 START_SERVICE_PATH = "/open-apis/helpdesk/v1/start_service"
