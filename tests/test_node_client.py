@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from larkdesk.helpdesk.surface import ENDPOINTS
+
 from .conftest import larkdesk
 from .test_events_delivery import TICKET_EVENTS, Desk
 from .test_events_node import NODE_DIR, _node, node_desk
@@ -50,6 +52,21 @@ def node_calls(desk: Desk, *calls: tuple[str, str, dict[str, Any]]) -> list[dict
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(answers) == len(calls), done.stdout
     return answers
+
+
+def node_methods(desk: Desk) -> list[tuple[str, str]]:
+    """Every [resource, method] of the Node SDK's `client.helpdesk.v1`."""
+    config = {"appId": desk.creds["app_id"], "appSecret": desk.creds["app_secret"]}
+    done = subprocess.run(
+        [_node(), "client.js"],
+        check=True,
+        cwd=NODE_DIR,
+        input=json.dumps({"config": config, "enumerate": True}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return [(resource, method) for resource, method in json.loads(done.stdout)]
 
 
 def ok(answer: dict[str, Any]) -> dict[str, Any]:
@@ -165,3 +182,38 @@ def test_the_conversation_through_the_node_client(desk: Desk, tmp_path: Path) ->
     (bot_messages,) = node_calls(desk, ("ticketMessage", "list", {"path": {"ticket_id": bot_tid}}))
     contents = [m["content"] for m in ok(bot_messages)["messages"]]
     assert contents == ["bot says hi", "FAQ 6900000000000000042 (score 0.5)"]
+
+
+# Every path parameter the Node SDK's helpdesk URLs have, set to an id no helpdesk has.
+UNKNOWN_IDS = dict.fromkeys(
+    (
+        "ticket_id",
+        "id",
+        "image_key",
+        "agent_id",
+        "agent_skill_id",
+        "notification_id",
+        "ticket_customized_field_id",
+    ),
+    "7000000000000000001",
+)
+
+
+def test_every_node_sdk_helpdesk_method_is_served(desk: Desk) -> None:
+    """Each of the Node SDK's 50 helpdesk v1 methods, called with empty bodies and unknown
+    ids: each answers Feishu's JSON (a success, or an error the SDK throws with its body),
+    never plain text and never 501/155000 (an endpoint larkdesk does not serve)."""
+    pairs = node_methods(desk)
+    assert len(pairs) == len(ENDPOINTS) == 50
+    answers = node_calls(desk, *[(r, m, {"path": UNKNOWN_IDS}) for r, m in pairs])
+    for (resource, method), answer in zip(pairs, answers, strict=True):
+        where = f"helpdesk.v1.{resource}.{method}"
+        if answer["ok"] and "bytes" in answer:
+            continue  # an image: served (unknown ids answer JSON errors, below)
+        body = answer["data"]
+        assert isinstance(body, dict) and isinstance(body.get("code"), int), (where, answer)
+        if answer["ok"]:
+            assert body["code"] == 0, (where, body)
+        else:
+            assert answer["status"] in (400, 403, 404), (where, answer["status"], body)
+            assert body["code"] != 155000 and body["code"] > 0, (where, body)
