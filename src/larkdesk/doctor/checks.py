@@ -40,18 +40,23 @@ def expected_indexes(backend: str) -> set[str]:
 
 
 def check_schema(probe: Probe) -> Iterator[Finding]:
-    latest = max(m.version for m in load_migrations(probe.backend))
+    known = {m.version for m in load_migrations(probe.backend)}
+    latest = max(known)
     if "schema_migrations" not in probe.tables():
         text = "not a larkdesk database: no schema_migrations table"
         yield Finding("schema", ATTENTION, text, {"larkdesk": False})
         return
-    version = int(probe.all("SELECT max(version) FROM schema_migrations")[0][0] or 0)
-    data = {"version": version, "latest": latest}
-    if version < latest:
-        text = f"version {version}, older than this larkdesk's {latest}: any command migrates it"
-        yield Finding("schema", ATTENTION, text, data)
-    elif version > latest:
+    applied = {int(v) for (v,) in probe.all("SELECT version FROM schema_migrations")}
+    version = max(applied, default=0)
+    # Migrations apply by number, not in a line: one missing below the newest counts too.
+    missing = sorted(known - applied)
+    data = {"version": version, "latest": latest, "missing": missing}
+    if version > latest or applied - known:
         text = f"version {version}, newer than this larkdesk's {latest}: upgrade larkdesk"
+        yield Finding("schema", ATTENTION, text, data)
+    elif missing:
+        names = ", ".join(f"{v:04d}" for v in missing)
+        text = f"migrations {names} not applied (latest {latest}): any command migrates it"
         yield Finding("schema", ATTENTION, text, data)
     else:
         yield Finding("schema", OK, f"version {version}, the latest", data)
