@@ -108,7 +108,7 @@ def larkdesk(db: str, *args: str) -> str:
 
 
 def serve(db: str, port: int) -> subprocess.Popen[bytes]:
-    command = ["serve", "--db", db, "--port", str(port), "--rate-limit", "off"]
+    command = ["serve", "--db", db, "--port", str(port), "--rate-limit", "off", "--workers", "1"]
     process = subprocess.Popen(
         [sys.executable, "-m", "larkdesk", *command, "--log-level", "warning"],
         stdout=subprocess.DEVNULL,

@@ -52,8 +52,11 @@ class DeliveryConfig:
     retry_s: tuple[float, ...] = FEISHU_EVENT_RETRY_S  # waits after each failed attempt
     lease_s: float = EVENT_LEASE_S  # a claimed row is due again after this, should its worker die
     poll_s: float = 0.5  # how often to look for rows written by other processes
-    concurrency: int = 64  # rows claimed and not yet finished, per worker
-    per_app: int = 16  # sends in flight to one app, per worker
+    # Rows claimed and not yet finished, per worker; sends in flight to one app, per
+    # worker. Measured (bench/README.md, 2026-11-30): 16 per app held one busy app to
+    # ~750 events/s on loopback, 64 gave 1,600-1,800; a hanging app holds 64 of the 256.
+    concurrency: int = 256
+    per_app: int = 64
     batch: int = 100  # rows per claim
     drain_s: float = 15.0  # on stop, the longest sends in flight may take (and lease_s / 2)
 
