@@ -729,3 +729,27 @@ def test_serve_demo_brings_an_older_demo_database_up_to_date(tmp_path: Path) -> 
         assert len(store.list_tags(creds.helpdesk_id)) == 50
     finally:
         store.close()
+
+
+def test_a_user_token_closes_and_comments_as_its_user(
+    api: httpx.Client, server: Wire, creds: dict[str, str]
+) -> None:
+    """PUT with a user access token (`larkdesk user token`) acts as that user: closing by
+    an agent (51) names them in `closed_by`, and the comment is theirs. The tenant token
+    keeps acting as the ticket's owner (the test above)."""
+    added = larkdesk("user", "add", "--app", creds["app_id"], "--name", "Li Na", db=server.db)
+    person = json.loads(added.stdout)
+    granted = larkdesk(
+        "user", "token", "--app", creds["app_id"], "--user", person["open_id"], db=server.db
+    )
+    token = json.loads(granted.stdout)["user_access_token"]
+    before = an_open_ticket(api, skip=3)
+    tid = before["ticket_id"]
+    as_user = {"Authorization": f"Bearer {token}"}  # the client sends the helpdesk header
+    body = {"status": 51, "comment": "closed by Li Na"}
+    response = api.put(f"{LIST_PATH}/{tid}", json=body, headers=as_user)
+    assert response.json()["code"] == 0, response.text
+    after = get_ticket(api, tid)
+    assert after["closed_by"]["id"] == person["open_id"] != before["agent_owner"]["id"]
+    assert after["closed_by"]["name"] == "Li Na"
+    assert after["comments"]["user_name"] == "Li Na"

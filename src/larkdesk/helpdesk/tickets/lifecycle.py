@@ -78,13 +78,20 @@ class TicketLifecycle:
         records = self._store.list_customized_fields(helpdesk_id)
         return {r.field_id: decode_definition(r.body) for r in records}
 
-    def update_ticket(self, helpdesk_id: str, ticket_id: str, change: UpdateTicketBody) -> bytes:
-        """Apply the update in one transaction; return the ticket's new wire JSON."""
+    def update_ticket(
+        self,
+        helpdesk_id: str,
+        ticket_id: str,
+        change: UpdateTicketBody,
+        actor: TicketUser | None = None,
+    ) -> bytes:
+        """Apply the update in one transaction; return the ticket's new wire JSON. `actor`:
+        the user of a user access token, who closes (51) and comments."""
         fields: dict[str, CustomizedFieldDisplayItem | None] = {}
         if change.customized_fields is not None:
             fields = checked_values(self.definitions(helpdesk_id), change.customized_fields)
         proposed = self._proposed_tags(helpdesk_id, change.tag_names or [])
-        rewrite = self._rewrite(helpdesk_id, change, fields)
+        rewrite = self._rewrite(helpdesk_id, change, fields, actor)
         record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
         if record is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
@@ -120,6 +127,7 @@ class TicketLifecycle:
         helpdesk_id: str,
         change: UpdateTicketBody,
         fields: dict[str, CustomizedFieldDisplayItem | None],
+        actor: TicketUser | None,
     ) -> Rewrite:
         def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
             ticket = read_stored(body)
@@ -128,7 +136,7 @@ class TicketLifecycle:
             previous = ticket.updated_at if ticket.updated_at is not None else -1
             now = max(self._clock(), ticket.created_at, previous + 1)
             before = msgspec.structs.replace(ticket)  # apply_update changes `ticket`
-            history = apply_update(ticket, change, tags, fields, now, snowflake(now))
+            history = apply_update(ticket, change, tags, fields, now, snowflake(now), actor)
             try:
                 validate(ticket)
             except InvalidTicket as exc:

@@ -76,6 +76,7 @@ class TicketRoutes:
             caller.helpdesk.helpdesk_id,
             request.path_params["id"],
             change,
+            caller.user,  # a user access token's user acts (closes, comments)
         )
         return envelope.success({})
 
