@@ -21,6 +21,9 @@ class Dialect:
     link_order_tables: bool = False
     # True: FAQ search terms of 3+ characters read FTS5's trigram index (SQLite's 0011).
     faq_fts: bool = False
+    # The FAQs' `search_grams` (PostgreSQL's migration 0013): a term's bigrams narrow the
+    # search through a GIN index before the substring test.
+    faq_grams: bool = False
 
 
 SQLITE = Dialect(
@@ -38,6 +41,7 @@ POSTGRES = Dialect(
         " '_', '\\_') || '%'"
     ),
     guest_names_table=True,
+    faq_grams=True,
 )
 
 _EQUALS = (
