@@ -445,3 +445,30 @@ def test_a_synced_definition_with_a_loose_position_can_be_changed(store: Store) 
         "1700000000000",
     )
     assert [r.position for r in store.list_customized_fields(helpdesk_id)] == [0]
+
+
+def test_a_user_token_is_the_fields_creator_and_updater(
+    api: httpx.Client, server: tuple[Wire, dict[str, str]]
+) -> None:
+    """With a user access token a custom-field write records its user in `created_by` /
+    `updated_by`; the tenant token leaves them as they were."""
+    wire, creds = server
+    added = larkdesk("user", "add", "--app", creds["app_id"], "--name", "Zhao Lei", db=wire.db)
+    person = json.loads(added.stdout)
+    granted = larkdesk(
+        "user", "token", "--app", creds["app_id"], "--user", person["open_id"], db=wire.db
+    )
+    as_user = {"Authorization": f"Bearer {json.loads(granted.stdout)['user_access_token']}"}
+    made = api.post(
+        FIELDS_PATH,
+        json={"key_name": "owner_team", "display_name": "Team", "field_type": "text"},
+        headers=as_user,
+    )
+    assert made.json()["code"] == 0, made.text
+    fid = made.json()["data"]["ticket_customized_field_id"]
+    shown = api.get(f"{FIELDS_PATH}/{fid}").json()["data"]
+    assert shown["created_by"]["id"] == shown["updated_by"]["id"] == person["open_id"]
+    assert shown["created_by"]["name"] == "Zhao Lei"
+    assert api.patch(f"{FIELDS_PATH}/{fid}", json={"display_name": "Owner"}).json()["code"] == 0
+    assert api.get(f"{FIELDS_PATH}/{fid}").json()["data"]["updated_by"] == shown["updated_by"]
+    api.delete(f"{FIELDS_PATH}/{fid}")

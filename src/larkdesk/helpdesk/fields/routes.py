@@ -63,7 +63,7 @@ class FieldRoutes:
         caller = await self._gateway.admit(request.headers, CREATE_FIELD)
         body = decode_body(await read_body(request, FIELD_BODY_BYTES), FieldBody)
         created = await anyio.to_thread.run_sync(
-            self._fields.create, caller.helpdesk.helpdesk_id, body
+            self._fields.create, caller.helpdesk.helpdesk_id, body, caller.user
         )
         return envelope.one_field(encode_definition(created))
 
@@ -78,7 +78,11 @@ class FieldRoutes:
         caller = await self._gateway.admit(request.headers, PATCH_FIELD)
         body = decode_body(await read_body(request, FIELD_BODY_BYTES), FieldBody)
         await anyio.to_thread.run_sync(
-            self._fields.change, caller.helpdesk.helpdesk_id, request.path_params[FIELD_ID], body
+            self._fields.change,
+            caller.helpdesk.helpdesk_id,
+            request.path_params[FIELD_ID],
+            body,
+            caller.user,
         )
         return envelope.success({})
 

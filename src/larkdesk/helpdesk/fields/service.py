@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ...errors import BadRequest, ResourceNotFound
 from ...store.base import CustomizedFieldRecord, Store
 from ..ids import now_ms, snowflake
+from ..models import TicketUser
 from .bodies import (
     DropdownOption,
     DropdownOptions,
@@ -77,8 +78,11 @@ class FieldDefinitions:
         token = page[-1].field_id if has_more and page else None
         return FieldPage([r.body for r in page], has_more, token)
 
-    def create(self, helpdesk_id: str, body: FieldBody) -> TicketCustomizedField:
-        """A new definition; without a `position` it goes after the helpdesk's others."""
+    def create(
+        self, helpdesk_id: str, body: FieldBody, actor: TicketUser | None = None
+    ) -> TicketCustomizedField:
+        """A new definition; without a `position` it goes after the helpdesk's others.
+        `actor`: the user of a user access token, its `created_by` and `updated_by`."""
         check_common(body, helpdesk_id)
         for name in ("key_name", "display_name", "field_type"):
             if getattr(body, name) is None:
@@ -113,13 +117,18 @@ class FieldDefinitions:
                 updated_at=str(created),
                 dropdown_options=with_tags(field_id, names, None) if dropdown else None,
                 dropdown_allow_multiple=False if dropdown else None,
+                created_by=actor,
+                updated_by=actor,
             )
             self._save(helpdesk_id, definition)
         return definition
 
-    def change(self, helpdesk_id: str, field_id: str, body: FieldBody) -> TicketCustomizedField:
+    def change(
+        self, helpdesk_id: str, field_id: str, body: FieldBody, actor: TicketUser | None = None
+    ) -> TicketCustomizedField:
         """Apply a PATCH: display_name, position, description, visible, editable, required
-        and a dropdown's options may change."""
+        and a dropdown's options may change. `actor` (a user access token's) becomes
+        `updated_by`; with the tenant token it stays as it was."""
         check_common(body, helpdesk_id)
         if body.ticket_customized_field_id not in (None, field_id):
             raise BadRequest("ticket_customized_field_id differs from the one in the path")
@@ -147,6 +156,8 @@ class FieldDefinitions:
             definition.updated_at = str(
                 max(self._clock(), stored_number(definition.updated_at) + 1)
             )
+            if actor is not None:
+                definition.updated_by = actor
             self._save(helpdesk_id, definition)
         return definition
 
