@@ -20,6 +20,7 @@ DEFERRED_IMPORTS = {
     ("larkdesk.store", "larkdesk.store.sqlite"): "sqlite3 loads only for a SQLite path",
     ("larkdesk.cli.migrate", "larkdesk.transfer.migrate"): "psycopg loads only for migrate",
     ("larkdesk.server.run", "larkdesk.server.protocols"): "uvicorn loads only for serving",
+    ("larkdesk.events.service", "larkdesk.events.webhook"): "aiohttp loads only for delivery",
 }
 
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import anyio.to_thread
 
 from .. import metrics
+from ..helpdesk.ids import now_ms
 from ..store.base import Store
 from . import pbbp2
-from .webhook import now_ms
 
 log = logging.getLogger("larkdesk.events")
 

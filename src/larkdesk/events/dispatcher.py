@@ -23,12 +23,13 @@ from typing import Protocol
 import anyio.to_thread
 
 from .. import metrics
+from ..helpdesk.ids import now_ms
 from ..settings import EVENT_LEASE_S, FEISHU_EVENT_RETRY_S
 from ..store.base import Store
 from ..store.event_records import Attempt, Delivery
-from .webhook import now_ms
 
 log = logging.getLogger("larkdesk.events")
+DELIVERY_TIMEOUT_S = 3.0  # Feishu's: a receiver answers (or acks) within 3 s
 FLUSH_AFTER_S = 0.02  # the longest a finished attempt waits to be recorded, under load
 
 

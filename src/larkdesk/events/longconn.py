@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from ..helpdesk.ids import now_ms
 from ..store.event_records import LONG_CONNECTION, Attempt, Delivery
 from .connections import ConnectionGone, ConnectionHub, ack_code
+from .dispatcher import DELIVERY_TIMEOUT_S
 from .envelope import envelope
-from .webhook import DEFAULT_TIMEOUT_S, now_ms
 
 # While this worker holds connections, rows for them written by another worker are found
 # by polling: this often (a write wakes only its own worker's dispatchers).
@@ -26,7 +27,7 @@ HOLDING_POLL_S = 0.05
 class LongConnectionTransport:
     mode = LONG_CONNECTION
 
-    def __init__(self, hub: ConnectionHub, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, hub: ConnectionHub, timeout_s: float = DELIVERY_TIMEOUT_S) -> None:
         self._hub = hub
         self._timeout_s = timeout_s
         self.holder = hub.worker_id  # claims only rows this worker can send (or nobody can)

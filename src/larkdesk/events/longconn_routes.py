@@ -27,12 +27,12 @@ from starlette.websockets import WebSocket
 
 from ..auth.credentials import secret_matches
 from ..errors import BadRequest
+from ..helpdesk.ids import now_ms
 from ..helpdesk.json_body import read_body
 from ..server import envelope
 from ..store.event_records import LONG_CONNECTION
 from . import pbbp2
 from .connections import CLIENT_CONFIG, ConnectionHub, LiveConnection, pong
-from .webhook import now_ms
 
 log = logging.getLogger("larkdesk.events")
 

@@ -11,8 +11,8 @@ import logging
 
 import anyio.to_thread
 
+from ..helpdesk.ids import now_ms
 from ..store.base import Store
-from .webhook import now_ms
 
 log = logging.getLogger("larkdesk.events")
 DAY_MS = 86_400_000

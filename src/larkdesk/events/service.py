@@ -10,12 +10,15 @@ from .connections import ConnectionHub
 from .dispatcher import DeliveryConfig, Dispatcher, Transport
 from .longconn import LongConnectionTransport
 from .retention import Retention
-from .webhook import WebhookTransport
 
 TransportFactory = Callable[[ConnectionHub], Transport]
 
 
 def webhook_transport(hub: ConnectionHub) -> Transport:
+    # Deferred: aiohttp (about 0.2 s to import) loads only in a server that delivers
+    # events, not in every CLI command that imports the app.
+    from .webhook import WebhookTransport
+
     return WebhookTransport()
 
 

@@ -7,15 +7,12 @@ import time
 
 import aiohttp
 
+from ..helpdesk.ids import now_ms
 from ..store.event_records import WEBHOOK, Attempt, Delivery
+from .dispatcher import DELIVERY_TIMEOUT_S
 from .envelope import delivery_request
 
-DEFAULT_TIMEOUT_S = 3.0
 ERROR_CHARS = 300
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class WebhookTransport:
@@ -32,7 +29,7 @@ class WebhookTransport:
     holder = ""  # any worker sends any webhook delivery
     poll_s = None
 
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = 64) -> None:
+    def __init__(self, timeout_s: float = DELIVERY_TIMEOUT_S, max_connections: int = 64) -> None:
         self._timeout_s = timeout_s
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max_connections),
