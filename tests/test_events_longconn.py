@@ -140,7 +140,7 @@ class Lines:
             except ValueError:
                 continue
 
-    def next(self, timeout: float = 20) -> dict[str, Any]:
+    def next(self, timeout: float = 60) -> dict[str, Any]:
         return self.lines.get(timeout=timeout)
 
     def close(self) -> None:

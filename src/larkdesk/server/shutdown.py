@@ -1,12 +1,14 @@
 """Graceful shutdown: what a server process does between SIGTERM and its exit.
 
-uvicorn does the HTTP part (`serve --graceful-timeout`): it stops accepting at once, lets
-requests in flight finish within the timeout, then runs the app's lifespan shutdown, where
-event delivery finishes the sends in flight (bounded the same way) and hands back the rest.
+uvicorn does the HTTP part (`serve --graceful-timeout`): once the hooks below are done it
+stops accepting, lets requests in flight finish within the timeout, then runs the app's
+lifespan shutdown, where event delivery finishes the sends in flight (bounded the same
+way) and hands back the rest.
 
 Code holding connections that never end on their own (event long connections) registers a
-hook here, so it can tell its clients to reconnect elsewhere as soon as SIGTERM arrives,
-while uvicorn waits for connections to close:
+hook here, so it can tell its clients to reconnect elsewhere as soon as SIGTERM arrives;
+uvicorn gets the signal only when the hooks have finished, since its own shutdown closes
+every WebSocket (1012) and a hint sent after that would be lost:
 
     services.shutdown.register(close_long_connections)   # async () -> None
 
@@ -66,22 +68,45 @@ class ShutdownHooks:
 
 
 def watch_signals(hooks: ShutdownHooks) -> Callable[[], None]:
-    """Start `hooks` on SIGTERM or SIGINT, before the handler already installed (uvicorn's,
-    which begins its own shutdown); returns what undoes it. Only the main thread can set
-    signal handlers: elsewhere (a server in a test's thread) this does nothing."""
+    """Start `hooks` on SIGTERM or SIGINT and pass the signal on to the handler already
+    installed (uvicorn's, which begins its own shutdown) once they have finished, so what
+    the hooks say to clients goes out before uvicorn closes their sockets; bounded by the
+    graceful timeout. A second signal passes on at once (uvicorn's "force exit"). Returns
+    what undoes it. Only the main thread can set signal handlers: elsewhere (a server in a
+    test's thread) this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     loop = asyncio.get_running_loop()
     previous: dict[int, Any] = {}
+    signalled: list[int] = []
+    tasks: set[asyncio.Task[None]] = set()  # a reference, so the task isn't collected
 
-    def handler(sig: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(hooks.begin)
+    def pass_on(sig: int, frame: FrameType | None) -> None:
         earlier = previous.get(sig)
         if callable(earlier):
             earlier(sig, frame)
         elif earlier == signal.SIG_DFL:  # no server handler: stop as the default would
             signal.signal(sig, earlier)
             signal.raise_signal(sig)
+
+    async def drain_then_pass_on(sig: int, frame: FrameType | None) -> None:
+        hooks.begin()
+        try:
+            await hooks.wait()
+        finally:
+            pass_on(sig, frame)
+
+    def handler(sig: int, frame: FrameType | None) -> None:
+        if signalled:
+            pass_on(sig, frame)
+            return
+        signalled.append(sig)
+        loop.call_soon_threadsafe(start, sig, frame)
+
+    def start(sig: int, frame: FrameType | None) -> None:
+        task = loop.create_task(drain_then_pass_on(sig, frame))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     for sig in SIGNALS:
         previous[sig] = signal.signal(sig, handler)
