@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import lark_oapi as lark
@@ -21,10 +20,10 @@ from lark_oapi.api.helpdesk.v1 import (
     PatchAgentRequestBody,
 )
 
-from larkdesk.auth import provision as accounts
-
 from .backends import BACKEND_NAMES, db_location, open_backend
 from .conftest import TOKEN_PATH, Identity, larkdesk, provision
+from .served import api_client as http
+from .served import ok, sibling_desk
 from .test_lifecycle import assert_bad_request
 from .wire import Wire, serve
 
@@ -50,10 +49,7 @@ def desk(
     tmp = tmp_path_factory.mktemp("agents")
     with open_backend(request.param, tmp) as store:
         main = provision(store, name=f"agents-{request.param}")
-        made = accounts.create_helpdesk(store, main.app_id, "sibling")
-        sibling = Identity(
-            main.app_id, main.app_secret, main.tenant_key, made.helpdesk_id, made.helpdesk_token
-        )
+        sibling = sibling_desk(store, main)
         db = db_location(store)
         people = tmp / "people.ndjson"
         people.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in PEOPLE) + "\n")
@@ -69,28 +65,10 @@ def desk(
             yield Desk(wire, main, sibling)
 
 
-def http(wire: Wire, who: Identity) -> httpx.Client:
-    with wire.client() as client:
-        token = client.post(
-            TOKEN_PATH, json={"app_id": who.app_id, "app_secret": who.app_secret}
-        ).json()["tenant_access_token"]
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "X-Lark-Helpdesk-Authorization": who.helpdesk_header,
-    }
-    return wire.client(headers=headers, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def api(desk: Desk) -> Iterator[httpx.Client]:
     with http(desk.wire, desk.main) as client:
         yield client
-
-
-def ok(response: httpx.Response) -> Any:
-    body = response.json()
-    assert (response.status_code, body["code"]) == (200, 0), body
-    return body["data"]
 
 
 def not_found(response: httpx.Response) -> None:

@@ -3,7 +3,6 @@ helpdesk's ticket custom fields (and no user fields), through httpx and lark-oap
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -13,8 +12,8 @@ from lark_oapi.api.helpdesk.v1 import CustomizedFieldsTicketRequest
 
 from larkdesk.auth.credentials import encode_helpdesk_header
 
-from .backends import BACKEND_NAMES, postgres_schema
-from .conftest import larkdesk
+from .backends import BACKEND_NAMES
+from .served import served_demo
 from .test_fields_api import (  # noqa: F401  (module fixtures, on this module's server)
     FIELDS_PATH,
     api,
@@ -25,27 +24,17 @@ from .test_fields_api import (  # noqa: F401  (module fixtures, on this module's
     other_desk,
 )
 from .test_lifecycle import assert_bad_request
-from .wire import Wire, serve
+from .wire import Wire
 
 
 @pytest.fixture(scope="module", params=BACKEND_NAMES)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Wire, dict[str, str]]]:
-    """A small demo on each backend, served; seeds of its own: lark-oapi caches tenant
-    tokens by app_id for the whole process, so another module's demo app (same seed, same
-    app_id, another server) would hand it a token this server never issued."""
-    logs = tmp_path_factory.mktemp("customized_fields")
-    if request.param == "sqlite":
-        db = str(logs / "larkdesk.db")
-        out = larkdesk("demo", "--tickets", "10", "--seed", "31", db=db)
-        with serve(db, "--rate-limit", "off", log_dir=logs) as wire:
-            yield wire, json.loads(out.stdout)
-        return
-    with postgres_schema() as url:
-        out = larkdesk("demo", "--tickets", "10", "--seed", "32", db=url)
-        with serve(url, "--rate-limit", "off", log_dir=logs) as wire:
-            yield wire, json.loads(out.stdout)
+    """A small demo on each backend, served (seeds of its own, see `served_demo`)."""
+    where = tmp_path_factory.mktemp("customized_fields")
+    with served_demo(request.param, where, 10, (31, 32)) as served:
+        yield served
 
 
 PATH = "/open-apis/helpdesk/v1/customized_fields"

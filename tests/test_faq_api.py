@@ -30,6 +30,8 @@ from larkdesk.auth import provision as accounts
 
 from .backends import BACKEND_NAMES, db_location, open_backend
 from .conftest import TOKEN_PATH, Identity, larkdesk, provision
+from .served import api_client as http
+from .served import ok, sibling_desk
 from .test_lifecycle import assert_bad_request
 from .wire import Wire, serve
 
@@ -53,10 +55,7 @@ def desks(
     with open_backend(request.param, tmp_path_factory.mktemp("faq")) as store:
         main = provision(store, name=f"faq-{request.param}")
         other = provision(store, name=f"faq-other-{request.param}")
-        desk = accounts.create_helpdesk(store, main.app_id, "second desk")
-        sibling = Identity(
-            main.app_id, main.app_secret, main.tenant_key, desk.helpdesk_id, desk.helpdesk_token
-        )
+        sibling = sibling_desk(store, main, "second desk")
         made = accounts.create_app(
             store, "reader", tenant_key=main.tenant_key, scopes=("helpdesk:all:readonly",)
         )
@@ -67,28 +66,10 @@ def desks(
             yield Desks(wire, main, other, sibling, reader)
 
 
-def http(wire: Wire, who: Identity) -> httpx.Client:
-    with wire.client() as client:
-        token = client.post(
-            TOKEN_PATH, json={"app_id": who.app_id, "app_secret": who.app_secret}
-        ).json()["tenant_access_token"]
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "X-Lark-Helpdesk-Authorization": who.helpdesk_header,
-    }
-    return wire.client(headers=headers, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def api(desks: Desks) -> Iterator[httpx.Client]:
     with http(desks.wire, desks.main) as client:
         yield client
-
-
-def ok(response: httpx.Response) -> Any:
-    body = response.json()
-    assert (response.status_code, body["code"], body["msg"]) == (200, 0, "success"), body
-    return body["data"]
 
 
 def category(api: httpx.Client, name: str, **more: str) -> dict[str, Any]:

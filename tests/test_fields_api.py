@@ -18,10 +18,11 @@ from larkdesk.helpdesk.fields.bodies import FieldBody, TicketCustomizedField, en
 from larkdesk.helpdesk.fields.service import FieldDefinitions
 from larkdesk.store.base import CustomizedFieldRecord, Store
 
-from .backends import BACKEND_NAMES, postgres_schema
+from .backends import BACKEND_NAMES
 from .conftest import LIST_PATH, TOKEN_PATH, auth_headers, larkdesk, make_client, provision
+from .served import served_demo
 from .test_lifecycle import assert_bad_request
-from .wire import Wire, serve
+from .wire import Wire
 
 FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
 
@@ -30,19 +31,9 @@ FIELDS_PATH = "/open-apis/helpdesk/v1/ticket_customized_fields"
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Wire, dict[str, str]]]:
-    """A small demo on each backend, served; seeds of their own (lark-oapi caches tokens
-    by app_id)."""
-    logs = tmp_path_factory.mktemp("fields")
-    if request.param == "sqlite":
-        db = str(logs / "larkdesk.db")
-        out = larkdesk("demo", "--tickets", "30", "--seed", "11", db=db)
-        with serve(db, "--rate-limit", "off", log_dir=logs) as wire:
-            yield wire, json.loads(out.stdout)
-        return
-    with postgres_schema() as url:
-        out = larkdesk("demo", "--tickets", "30", "--seed", "12", db=url)
-        with serve(url, "--rate-limit", "off", log_dir=logs) as wire:
-            yield wire, json.loads(out.stdout)
+    """A small demo on each backend, served."""
+    with served_demo(request.param, tmp_path_factory.mktemp("fields"), 30, (11, 12)) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from lark_oapi.api.helpdesk.v1 import (
 )
 
 from .conftest import larkdesk
+from .served import ok
 from .test_events_delivery import (  # noqa: F401  (the module's served demo, on each store)
     Desk,
     api_for,
@@ -35,12 +36,6 @@ BODY = {
     "push_content": json.dumps({"text": "周六 02:00 维护"}, ensure_ascii=False),
     "user_list": [{"user_id": "ou_a"}, {"user_id": "ou_b"}],
 }
-
-
-def ok(response: httpx.Response) -> Any:
-    body = response.json()
-    assert (response.status_code, body["code"]) == (200, 0), body
-    return body["data"]
 
 
 def status(api: httpx.Client, notification_id: str) -> int:
