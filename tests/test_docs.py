@@ -18,7 +18,10 @@ API_DOCS = (ROOT / "docs" / "api.md").read_text("utf-8")
 
 def commands(group: click.Group, prefix: str = "larkdesk") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, f"{prefix} {name} is listed but does not load"
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found.extend(commands(command, path))

@@ -6,55 +6,64 @@ meant for people goes to stderr.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
 from .. import __version__
-from .apps import app_group
-from .console import console_group
-from .demo import demo_command
-from .doctor import doctor_command
-from .events import app_events, events_group
-from .export import export_command
-from .fields import field_group
-from .helpdesks import helpdesk_group
-from .imports import import_command
-from .migrate import migrate_command
-from .notifications import notification_group
-from .people import agent_group, user_group
-from .say import say_command
-from .serve import serve
-from .sync import sync_command
-from .tickets import ticket_group
+
+# Each command's module and object, loaded only when that command runs (or help lists it):
+# `larkdesk ticket say` need not import the server, the demo and the console first.
+COMMANDS = {
+    "serve": "serve:serve",
+    "demo": "demo:demo_command",
+    "app": "apps:app_group",
+    "helpdesk": "helpdesks:helpdesk_group",
+    "import": "imports:import_command",
+    "migrate": "migrate:migrate_command",
+    "ticket": "tickets:ticket_group",
+    "events": "events:events_group",
+    "field": "fields:field_group",
+    "export": "export:export_command",
+    "sync": "sync:sync_command",
+    "console": "console:console_group",
+    "doctor": "doctor:doctor_command",
+    "user": "people:user_group",
+    "agent": "people:agent_group",
+    "notification": "notifications:notification_group",
+}
+# Subcommands kept in a module of their own: (group, its module:object).
+SUBCOMMANDS = {"ticket": "say:say_command", "app": "events:app_events"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _load(spec: str) -> click.Command:
+    module, _, name = spec.partition(":")
+    command = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    assert isinstance(command, click.Command), spec
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (click's "lazy loading")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            command = _load(COMMANDS[cmd_name])
+            if cmd_name in SUBCOMMANDS and isinstance(command, click.Group):
+                sub = _load(SUBCOMMANDS[cmd_name])
+                command.add_command(sub)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="larkdesk")
 def main() -> None:
     """larkdesk: a Feishu (Lark) Helpdesk-compatible ticket service you run yourself."""
 
-
-ticket_group.add_command(say_command)
-app_group.add_command(app_events)
-for command in (
-    serve,
-    demo_command,
-    app_group,
-    helpdesk_group,
-    import_command,
-    migrate_command,
-    ticket_group,
-    events_group,
-    field_group,
-    export_command,
-    sync_command,
-    console_group,
-    doctor_command,
-    user_group,
-    agent_group,
-    notification_group,
-):
-    main.add_command(command)
 
 logging.getLogger("larkdesk").addHandler(logging.NullHandler())
