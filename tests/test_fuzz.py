@@ -34,6 +34,10 @@ OPERATOR_TOKEN = "op-fuzz"
 HELPDESK = "/open-apis/helpdesk/v1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40 + b"pixels"
 _FUZZ = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
+# The server under test runs in this process, and its threads (psycopg's pool jitters
+# connection lifetimes with `random`) may touch the global random state while hypothesis
+# draws an example, which it reports as a strategy using `random`: ours use none.
+pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 settings.register_profile("fuzz-ci", max_examples=60, derandomize=True, **_FUZZ)
 settings.register_profile("fuzz-dev", max_examples=30, derandomize=True, **_FUZZ)
 PROFILE = os.environ.get(
