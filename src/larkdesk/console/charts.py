@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from . import i18n
-from .metrics import Metrics, percentile
+from .metrics import Metrics
 
 WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -82,8 +82,8 @@ def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
     return {
         "links": links,
         "charts": charts,
-        "frt": (percentile(m.first_responses, 0.5), percentile(m.first_responses, 0.9)),
-        "resolution": (percentile(m.resolutions, 0.5), percentile(m.resolutions, 0.9)),
+        "frt": (m.frt(0.5), m.frt(0.9)),
+        "resolution": (m.resolution(0.5), m.resolution(0.9)),
         "weekday_name": names[m.busiest_weekday] if m.busiest_weekday is not None else "–",
         "agents": sorted(m.agents.values(), key=lambda a: (-a.tickets, a.agent_id)),
     }

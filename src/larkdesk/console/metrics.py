@@ -9,8 +9,9 @@ Definitions (Feishu's "工单趋势" where it has one; docs in README "The conso
   closed_at - agent_entry_time: both from the agent's entry, so bot time is excluded;
   shown as median and p90 (nearest rank), never only the mean;
 - satisfaction: scores 1/2/3 and the dissatisfaction reasons given.
-Times are UTC. This is computed per page view over the period's tickets (no aggregate
-table yet): see README for what that costs on a large database.
+Times are UTC. This is the scan over the period's tickets: the page reads the rollups kept
+as tickets change instead (`console.rollup_metrics`, docs/metrics.md), and the tests
+compare the two, number for number.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ class Metrics:
     channels: Counter[int] = field(default_factory=Counter)
     cities: Counter[str] = field(default_factory=Counter)
     agents: dict[str, AgentRow] = field(default_factory=dict)
+
+    def frt(self, share: float) -> int | None:
+        """The `share` percentile of first-response times."""
+        return percentile(self.first_responses, share)
+
+    def resolution(self, share: float) -> int | None:
+        """The `share` percentile of resolution times."""
+        return percentile(self.resolutions, share)
 
     @property
     def resolution_rate(self) -> float | None:

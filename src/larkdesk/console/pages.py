@@ -23,7 +23,7 @@ from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..store.base import Helpdesk, Store
 from . import listing
 from .charts import metrics_context
-from .metrics import helpdesk_metrics
+from .rollup_metrics import rollup_metrics
 from .web import PREFIX, Page, Web, secured
 
 MESSAGES_SHOWN = 500
@@ -222,7 +222,7 @@ class Pages:
                 end=yesterday,
             )
         metrics = await anyio.to_thread.run_sync(
-            helpdesk_metrics, self.store, helpdesk.helpdesk_id, start, end
+            rollup_metrics, self.store, helpdesk.helpdesk_id, start, end
         )
         base = f"{PREFIX}/h/{helpdesk.helpdesk_id}/tickets"
         return self.web.render(
