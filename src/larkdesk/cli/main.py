@@ -20,6 +20,7 @@ from .export import export_command
 from .fields import field_group
 from .helpdesks import helpdesk_group
 from .imports import import_command
+from .metrics import metrics_group
 from .migrate import migrate_command
 from .notifications import notification_group
 from .people import agent_group, user_group
@@ -54,6 +55,7 @@ for command in (
     user_group,
     agent_group,
     notification_group,
+    metrics_group,
 ):
     main.add_command(command)
 

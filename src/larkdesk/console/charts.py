@@ -34,6 +34,16 @@ def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
         "bot_ended": drill(base, s, e, ("type", "1"), *CLOSED),
         "human": drill(base, s, e, ("type", "2")),
         "agent": {a: drill(base, s, e, ("agent_id", a)) for a in m.agents},
+        "agent_satisfied": {
+            a: drill(base, s, e, ("agent_id", a), ("score", "3")) for a in m.agents
+        },
+        "reason": {r: drill(base, s, e, ("reason", r)) for r in m.reasons},
+        "weekday": drill(base, s, e, ("weekday", str(m.busiest_weekday)))
+        if m.busiest_weekday is not None
+        else drill(base, s, e),
+        "hour": drill(base, s, e, ("hour", str(m.busiest_hour)))
+        if m.busiest_hour is not None
+        else drill(base, s, e),
     }
     score_links = [drill(base, s, e, ("score", str(n))) for n in (1, 2, 3)]
     links["score"] = score_links
@@ -72,7 +82,11 @@ def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
             "counts": [n for _, n in channels],
             "links": [drill(base, s, e, ("channel", str(c))) for c, _ in channels],
         },
-        "cities": {"names": [c for c, _ in cities], "counts": [n for _, n in cities], "links": []},
+        "cities": {
+            "names": [c for c, _ in cities],
+            "counts": [n for _, n in cities],
+            "links": [drill(base, s, e, ("city", c)) for c, _ in cities],
+        },
         "scores": {
             "names": [t("unsatisfied"), t("neutral"), t("satisfied")],
             "counts": [m.scores[1], m.scores[2], m.scores[3]],

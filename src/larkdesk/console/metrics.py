@@ -109,14 +109,14 @@ class Metrics:
         by_day: Counter[int] = Counter()
         for (weekday, _), n in self.heat.items():
             by_day[weekday] += n
-        return by_day.most_common(1)[0][0] if by_day else None
+        return _busiest(by_day)
 
     @property
     def busiest_hour(self) -> int | None:
         by_hour: Counter[int] = Counter()
         for (_, hour), n in self.heat.items():
             by_hour[hour] += n
-        return by_hour.most_common(1)[0][0] if by_hour else None
+        return _busiest(by_hour)
 
     def add(self, ticket: Facts) -> None:
         """Count one ticket created in the period."""
@@ -174,6 +174,12 @@ class Metrics:
             row.resolutions.append(resolution)
         if score in (1, 2, 3):
             row.scores[score] += 1
+
+
+def _busiest(counts: Counter[int]) -> int | None:
+    """The key with the most tickets; of equals, the first (so ties read the same in
+    any order the counts were made)."""
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else None
 
 
 class Facts(msgspec.Struct):

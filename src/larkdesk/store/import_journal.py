@@ -125,7 +125,7 @@ def undo_step(db: Sql, limit: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     current = {
-        ticket_id: (seq, helpdesk_id, digest(bytes(body)))
+        ticket_id: (seq, helpdesk_id, digest(bytes(body)), bytes(body))
         for ticket_id, seq, helpdesk_id, body in db.all(
             "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
             f" ON b.seq = t.seq WHERE t.ticket_id IN ({marks(len(ids))})",
@@ -141,7 +141,7 @@ def undo_step(db: Sql, limit: int) -> int:
             continue  # changed since the import wrote it: the later write stays
         if previous is None:
             drop.append((now[0], now[1]))
-            dropped.append((now[1], bytes(written), None))
+            dropped.append((now[1], now[3], None))
         else:
             restore.append(_decode(bytes(previous)))
     if restore:
