@@ -13,8 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from larkdesk.client import FeishuClient
 from larkdesk.console.metrics import Metrics, helpdesk_metrics
 from larkdesk.console.rollup_metrics import rollup_metrics
@@ -250,7 +248,7 @@ def test_concurrent_writers_add_up_exactly(store: Store, identity: Identity) -> 
         rng = random.Random(100 + n)
         try:
             for _ in range(25):
-                batch = rng.sample(ids, 4) + [f"{7_800_000 + n * 1000 + rng.randrange(50)}"]
+                batch = [*rng.sample(ids, 4), str(7_800_000 + n * 1000 + rng.randrange(50))]
                 store.upsert_tickets(record(random_ticket(rng, i), hd) for i in batch)
         except BaseException as exc:  # reported below
             errors.append(exc)

@@ -23,15 +23,12 @@ def _path(dialect: Dialect, *steps: str) -> str:
 
 def _reason(dialect: Dialect) -> str:
     field = "dissatisfaction_reason"
-    return (
-        f"COALESCE(NULLIF({_path(dialect, field, 'en_us')}, ''), {_path(dialect, field, 'zh_cn')},"
-        f" NULLIF({_path(dialect, field, '0', 'en_us')}, ''), {_path(dialect, field, '0', 'zh_cn')})"
-    )
+    en, zh = _path(dialect, field, "en_us"), _path(dialect, field, "zh_cn")
+    first_en, first_zh = _path(dialect, field, "0", "en_us"), _path(dialect, field, "0", "zh_cn")
+    return f"COALESCE(NULLIF({en}, ''), {zh}, NULLIF({first_en}, ''), {first_zh})"
 
 
-def body_condition(
-    dialect: Dialect, city: str | None, reason: str | None
-) -> tuple[str, list[Any]]:
+def body_condition(dialect: Dialect, city: str | None, reason: str | None) -> tuple[str, list[Any]]:
     """` AND EXISTS (...)` over the ticket's body (the query's table is `tickets`), or ""."""
     tests, params = [], []
     if city is not None:

@@ -1,0 +1,104 @@
+"""The console's Metrics page, server-side, on a big database: p50/p95 of
+`GET /console/h/:helpdesk_id/metrics` for periods of 30, 90 and 365 days ending on the
+database's newest ticket day, in-process (Starlette's TestClient: the whole handler, the
+rollups' read, the page's rendering; no network), signed in with an operator token. With
+`--scan`, the same periods through the old per-view scan (`console.metrics`) once each,
+and a check that both give the same numbers.
+
+    python bench/console_metrics.py --db /path/copy-of-demo.db [--runs 20] [--scan]
+
+Copy the benchmark database first: opening it migrates it (and migration 0014 fills the
+rollups; `--db` prints how long opening took). Figures are in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import time
+
+from starlette.testclient import TestClient
+
+from larkdesk.console.metrics import helpdesk_metrics
+from larkdesk.console.rollup_metrics import rollup_metrics
+from larkdesk.console.session import Signer
+from larkdesk.server.app import create_app
+from larkdesk.settings import Settings
+from larkdesk.store import open_store
+from larkdesk.store.base import TicketQuery
+
+PERIODS = (30, 90, 365)
+
+
+def _signed_in(client: TestClient, token: str) -> None:
+    form = client.get("/console/signin")
+    found = re.search(r'name="signin_token" value="([^"]+)"', form.text)
+    assert found is not None, "no sign-in form"
+    done = client.post(
+        "/console/signin",
+        data={"signin_token": found.group(1), "operator_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--scan", action="store_true")
+    args = parser.parse_args()
+    started = time.monotonic()
+    store = open_store(args.db)
+    opened = time.monotonic() - started
+    helpdesk = max(store.list_helpdesks(None), key=lambda h: store.count_tickets(h.helpdesk_id))
+    hd = helpdesk.helpdesk_id
+    newest = store.scan_tickets(hd, TicketQuery(), None, 1)
+    end = dt.datetime.fromtimestamp(newest[0].created_at / 1000, tz=dt.UTC).date()
+    token = Signer(store).operator_token(1)
+    result: dict[str, object] = {
+        "tickets": store.count_tickets(hd),
+        "open_seconds": round(opened, 2),
+        "load_before": os.getloadavg(),
+    }
+    with TestClient(create_app(Settings(db=args.db, rate_limit="off"), store)) as client:
+        _signed_in(client, token)
+        for days in PERIODS:
+            start = end - dt.timedelta(days=days - 1)
+            url = f"/console/h/{hd}/metrics?start={start}&end={end}"
+            assert client.get(url).status_code == 200  # warm
+            times = []
+            for _ in range(args.runs):
+                began = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - began) * 1000)
+                assert response.status_code == 200
+            times.sort()
+            created = rollup_metrics(store, hd, start, end).created
+            row: dict[str, object] = {
+                "created": created,
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 1),
+            }
+            if args.scan:
+                began = time.perf_counter()
+                scan = helpdesk_metrics(store, hd, start, end)
+                row["scan_ms"] = round((time.perf_counter() - began) * 1000, 1)
+                kept = rollup_metrics(store, hd, start, end)
+                row["same"] = (scan.created, scan.frt(0.5), scan.resolution(0.9), scan.tags) == (
+                    kept.created,
+                    kept.frt(0.5),
+                    kept.resolution(0.9),
+                    kept.tags,
+                )
+            result[f"{days}d"] = row
+    result["load_after"] = os.getloadavg()
+    print(json.dumps(result, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
