@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,8 @@ from larkdesk.transfer.importer import import_ndjson
 from larkdesk.transfer.remote import Remote
 from larkdesk.transfer.sync import sync_once
 
-from .conftest import Identity, provision
+from .backends import db_location
+from .conftest import ROOT, Identity, provision
 from .wire import serve
 
 DAY, HOUR, MINUTE = 86_400_000, 3_600_000, 60_000
@@ -259,4 +262,35 @@ def test_concurrent_writers_add_up_exactly(store: Store, identity: Identity) -> 
     for thread in threads:
         thread.join()
     assert not errors
+    assert_same(store, hd)
+
+
+WRITER = """
+import random, sys
+from larkdesk.store import open_store
+from tests.test_metrics_rollups import random_ticket, record
+store = open_store(sys.argv[1])
+rng, hd, ids = random.Random(int(sys.argv[3])), sys.argv[2], sys.argv[4].split(",")
+for _ in range(30):
+    batch = [*rng.sample(ids, 5), str(7_900_000 + int(sys.argv[3]) * 1000 + rng.randrange(40))]
+    store.upsert_tickets(record(random_ticket(rng, i), hd) for i in batch)
+store.close()
+"""
+
+
+def test_two_writer_processes_add_up_exactly(store: Store, identity: Identity) -> None:
+    """Two processes (each its own connections; on PostgreSQL, concurrent transactions
+    upserting the same rollup rows) rewrite the same tickets; then every number is the
+    scan's."""
+    hd = identity.helpdesk_id
+    ids = [str(7_850_000 + n) for n in range(60)]
+    store.upsert_tickets(record(random_ticket(random.Random(9), i), hd) for i in ids)
+    location = db_location(store)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, location, hd, str(n), ",".join(ids)], cwd=ROOT
+        )
+        for n in (1, 2)
+    ]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
     assert_same(store, hd)
