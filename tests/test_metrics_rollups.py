@@ -12,12 +12,13 @@ import random
 import subprocess
 import sys
 import threading
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from larkdesk.client import FeishuClient
-from larkdesk.console.metrics import Metrics, helpdesk_metrics
-from larkdesk.console.rollup_metrics import rollup_metrics
+from larkdesk.console.metrics import Metrics, helpdesk_metrics, percentile
+from larkdesk.console.rollup_metrics import SORT_BELOW, RollupCache, percentile_of, rollup_metrics
 from larkdesk.errors import BadRequest
 from larkdesk.helpdesk.stored import kept_record
 from larkdesk.helpdesk.tickets.bodies import UpdateTicketBody
@@ -37,7 +38,7 @@ from .wire import serve
 
 DAY, HOUR, MINUTE = 86_400_000, 3_600_000, 60_000
 BASE = 1_785_542_400_000  # 2026-08-01T00:00:00Z
-DAYS = 12
+DAYS = 40
 FIRST = dt.date(2026, 8, 1)
 AGENTS = [(f"ou_agent_{n}", f"Agent {n}") for n in range(4)]
 CITIES = ["Hangzhou", "杭州", "Sydney", "", None, 7]
@@ -128,10 +129,15 @@ def numbers(m: Metrics) -> dict[str, Any]:
 
 PERIODS = [
     (FIRST, FIRST + dt.timedelta(days=DAYS - 1)),
+    (dt.date(2026, 7, 1), dt.date(2026, 8, 31)),  # whole months (from the copies' months)
+    (dt.date(2026, 7, 20), dt.date(2026, 9, 30)),
     (FIRST + dt.timedelta(days=3), FIRST + dt.timedelta(days=3)),
     (FIRST + dt.timedelta(days=2), FIRST + dt.timedelta(days=8)),
     (FIRST - dt.timedelta(days=30), FIRST - dt.timedelta(days=1)),  # nothing in it
 ]
+
+
+CACHE = RollupCache()  # kept across writes: its copies must be renewed as days change
 
 
 def assert_same(store: Store, helpdesk_id: str) -> None:
@@ -139,6 +145,7 @@ def assert_same(store: Store, helpdesk_id: str) -> None:
         scan = numbers(helpdesk_metrics(store, helpdesk_id, start, end))
         kept = numbers(rollup_metrics(store, helpdesk_id, start, end))
         assert kept == scan, (start, end)
+        assert numbers(CACHE.metrics(store, helpdesk_id, start, end)) == scan, (start, end)
     assert numbers(rollup_metrics(store, helpdesk_id, *PERIODS[0]))["created"] > 0
 
 
@@ -294,3 +301,18 @@ def test_two_writer_processes_add_up_exactly(store: Store, identity: Identity) -
     ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     assert_same(store, hd)
+
+
+def test_kth_finds_the_same_value_as_sorting_everything() -> None:
+    """The percentiles' search across sorted lists (taken past SORT_BELOW values) gives
+    the nearest-rank value of all of them, repeated values and all."""
+    rng = random.Random(2)
+    for size in (1, 3, 50, SORT_BELOW + 500):
+        lists = [
+            sorted(rng.choice([rng.randrange(10**9), rng.randrange(100)]) for _ in range(n))
+            for n in (rng.randrange(size + 1) for _ in range(rng.randrange(1, 30)))
+        ]
+        everything = sorted(chain.from_iterable(lists))
+        for share in (0.01, 0.5, 0.9, 1.0):
+            assert percentile_of(lists, share) == percentile(everything, share)
+    assert percentile_of([[], []], 0.5) is None

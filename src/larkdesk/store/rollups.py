@@ -56,6 +56,13 @@ AGENTS = Table(
     (("helpdesk_id", "text"), ("agent_id", "text"), ("name", "text")),
     key=("helpdesk_id", "agent_id"),
 )
+VERSIONS = Table(
+    "metric_day_versions", (("helpdesk_id", "text"), ("day", "bigint"), ("version", "bigint"))
+)
+_BUMP = (
+    "ON CONFLICT (helpdesk_id, day) DO UPDATE"
+    " SET version = metric_day_versions.version + excluded.version"
+)
 _ADD_COUNTS = (
     "ON CONFLICT (helpdesk_id, day, dim, key) DO UPDATE SET n = metric_counts.n + excluded.n"
 )
@@ -185,6 +192,14 @@ class Deltas:
             db.insert_rows(DURATIONS, durations, _ADD_DURATIONS)
         if self.names:
             db.insert_rows(AGENTS, sorted((*k, v) for k, v in self.names.items()), REPLACE)
+        if days := self.days():
+            db.insert_rows(VERSIONS, [(h, d, 1) for h, d in days], _BUMP)
+
+    def days(self) -> list[tuple[str, int]]:
+        """The (helpdesk_id, day) whose rollups change."""
+        found = {(k[0], k[1]) for k, n in self.counts.items() if n}
+        found.update((k[0], k[2]) for k, n in self.durations.items() if n)
+        return sorted(found)
 
     def write_sqlite(self, conn: sqlite3.Connection) -> None:
         """`write` on a bare SQLite connection (the bulk load's)."""
@@ -197,6 +212,7 @@ class Deltas:
             conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
         names = sorted((*k, v) for k, v in self.names.items())
         conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", names)
+        conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", self.days())
 
 
 def apply(db: Sql, changes: Iterable[tuple[str, bytes | None, bytes | None]]) -> None:
@@ -215,6 +231,8 @@ def rebuild(db: Sql, helpdesk_id: str | None = None) -> int:
     where, params = ("WHERE helpdesk_id = ?", [helpdesk_id]) if helpdesk_id else ("", [])
     for table in (COUNTS, DURATIONS, AGENTS):
         db.run(f"DELETE FROM {table.name} {where}", params)
+    # Versions only grow: every day held before changes version (copies of it are stale).
+    db.run(f"UPDATE metric_day_versions SET version = version + 1 {where}", params)
     seq, read = -1, 0
     join = " AND t.helpdesk_id = ?" if helpdesk_id else ""
     while True:
@@ -233,48 +251,64 @@ def rebuild(db: Sql, helpdesk_id: str | None = None) -> int:
             return read
 
 
-class RollupRows(NamedTuple):
-    """A period's rollups, read in one transaction."""
+class DaySnapshot(NamedTuple):
+    """The version of each of a period's days with rollups, and the rows of those days
+    whose version a reader's copy lacks, read in one transaction."""
 
+    versions: dict[int, int]
     counts: list[tuple[int, str, str, int]]  # (day, dim, key, n)
-    durations: list[tuple[str, str, int, int]]  # (kind, agent_id, value, n), by value
+    durations: list[tuple[int, str, str, int, int]]  # (day, kind, agent_id, value, n)
     names: dict[str, str]  # agent_id -> name
 
 
-def read_period(db: Sql, helpdesk_id: str, first_day: int, last_day: int) -> RollupRows:
-    """The helpdesk's rollups of the days from `first_day` to `last_day`."""
-    return RollupRows(
-        read_counts(db, helpdesk_id, first_day, last_day),
-        read_durations(db, helpdesk_id, first_day, last_day),
-        read_agent_names(db, helpdesk_id),
-    )
+def read_snapshot(
+    db: Sql, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+) -> DaySnapshot:
+    """The days' versions, and the rows of every day whose version is not `known`'s."""
+    versions = {
+        int(d): int(v)
+        for d, v in db.all(
+            "SELECT day, version FROM metric_day_versions WHERE helpdesk_id = ?"
+            " AND day BETWEEN ? AND ?",
+            (helpdesk_id, first_day, last_day),
+        )
+    }
+    stale = sorted(d for d, v in versions.items() if known.get(d) != v)
+    counts: list[tuple[int, str, str, int]] = []
+    durations: list[tuple[int, str, str, int, int]] = []
+    for lo, hi in _runs(stale):
+        counts.extend(
+            (int(d), str(dim), str(k), int(n))
+            for d, dim, k, n in db.all(
+                "SELECT day, dim, key, n FROM metric_counts WHERE helpdesk_id = ?"
+                " AND day BETWEEN ? AND ? AND n <> 0",
+                (helpdesk_id, lo, hi),
+            )
+        )
+        durations.extend(
+            (int(d), str(kind), str(a), int(v), int(n))
+            for d, kind, a, v, n in db.all(
+                "SELECT day, kind, agent_id, value, n FROM metric_durations"
+                " WHERE helpdesk_id = ? AND kind IN ('frt', 'res') AND day BETWEEN ? AND ?"
+                " AND n <> 0",
+                (helpdesk_id, lo, hi),
+            )
+        )
+    names = {
+        str(a): str(n)
+        for a, n in db.all(
+            "SELECT agent_id, name FROM metric_agents WHERE helpdesk_id = ?", (helpdesk_id,)
+        )
+    }
+    return DaySnapshot(versions, counts, durations, names)
 
 
-def read_counts(
-    db: Sql, helpdesk_id: str, first_day: int, last_day: int
-) -> list[tuple[int, str, str, int]]:
-    """(day, dim, key, n) of the helpdesk's days from `first_day` to `last_day`."""
-    rows = db.all(
-        "SELECT day, dim, key, n FROM metric_counts WHERE helpdesk_id = ?"
-        " AND day BETWEEN ? AND ? AND n <> 0",
-        (helpdesk_id, first_day, last_day),
-    )
-    return [(int(d), str(dim), str(k), int(n)) for d, dim, k, n in rows]
-
-
-def read_durations(
-    db: Sql, helpdesk_id: str, first_day: int, last_day: int
-) -> list[tuple[str, str, int, int]]:
-    """(kind, agent_id, value, n) merged over the days, in value order."""
-    rows = db.all(
-        "SELECT kind, agent_id, value, sum(n) FROM metric_durations WHERE helpdesk_id = ?"
-        " AND day BETWEEN ? AND ? GROUP BY kind, agent_id, value HAVING sum(n) <> 0"
-        " ORDER BY value",
-        (helpdesk_id, first_day, last_day),
-    )
-    return [(str(k), str(a), int(v), int(n)) for k, a, v, n in rows]
-
-
-def read_agent_names(db: Sql, helpdesk_id: str) -> dict[str, str]:
-    rows = db.all("SELECT agent_id, name FROM metric_agents WHERE helpdesk_id = ?", (helpdesk_id,))
-    return {str(a): str(n) for a, n in rows}
+def _runs(days: list[int]) -> list[tuple[int, int]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    runs: list[tuple[int, int]] = []
+    for day in days:
+        if runs and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs

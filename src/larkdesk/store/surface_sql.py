@@ -10,7 +10,7 @@ from .agent_records import AgentRecord, SkillRecord, UserTokenRecord
 from .event_records import OutboundEvent
 from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
 from .filters import Dialect
-from .rollups import RollupRows
+from .rollups import DaySnapshot
 from .sqlaccess import SqlAccess
 
 
@@ -98,8 +98,10 @@ class SurfaceSql(SqlAccess):
 
     # -- metrics rollups ---------------------------------------------------------
 
-    def metric_rollups(self, helpdesk_id: str, first_day: int, last_day: int) -> RollupRows:
-        return self._read(rollups.read_period, helpdesk_id, first_day, last_day)
+    def metric_snapshot(
+        self, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+    ) -> DaySnapshot:
+        return self._read(rollups.read_snapshot, helpdesk_id, first_day, last_day, known)
 
     def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
         return self._write(rollups.rebuild, helpdesk_id)

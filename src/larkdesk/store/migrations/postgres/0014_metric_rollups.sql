@@ -26,3 +26,12 @@ CREATE TABLE metric_agents (
     name        TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (helpdesk_id, agent_id)
 );
+
+-- Bumped by every write that changes a day's rollups (and for every day by a rebuild):
+-- what the console's in-memory copy of a day is checked against (console/rollup_cache.py).
+CREATE TABLE metric_day_versions (
+    helpdesk_id TEXT COLLATE "C" NOT NULL,
+    day         BIGINT NOT NULL,
+    version     BIGINT NOT NULL,
+    PRIMARY KEY (helpdesk_id, day)
+);

@@ -8,7 +8,7 @@ CREATE TABLE metric_counts (
     key         TEXT NOT NULL,
     n           BIGINT NOT NULL,
     PRIMARY KEY (helpdesk_id, day, dim, key)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE metric_durations (
     helpdesk_id TEXT NOT NULL,
@@ -18,7 +18,7 @@ CREATE TABLE metric_durations (
     value       BIGINT NOT NULL,  -- ms
     n           BIGINT NOT NULL,
     PRIMARY KEY (helpdesk_id, kind, day, agent_id, value)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE metric_agents (
     helpdesk_id TEXT NOT NULL,
@@ -26,3 +26,12 @@ CREATE TABLE metric_agents (
     name        TEXT NOT NULL,
     PRIMARY KEY (helpdesk_id, agent_id)
 );
+
+-- Bumped by every write that changes a day's rollups (and for every day by a rebuild):
+-- what the console's in-memory copy of a day is checked against (console/rollup_cache.py).
+CREATE TABLE metric_day_versions (
+    helpdesk_id TEXT NOT NULL,
+    day         BIGINT NOT NULL,
+    version     BIGINT NOT NULL,
+    PRIMARY KEY (helpdesk_id, day)
+) WITHOUT ROWID;
