@@ -28,6 +28,8 @@ from .metrics import AgentRow, Metrics
 EPOCH = dt.date(1970, 1, 1)
 KINDS = ("frt", "res")
 MAX_DAYS = 20_000  # days kept per process (all helpdesks); beyond, the copies start over
+MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchanged
+SPANS = 8  # merged runs of months kept per helpdesk
 SORT_BELOW = 20_000  # fewer values than this: sort them; more: search by value
 
 
@@ -109,6 +111,8 @@ class RollupCache:
     def __init__(self) -> None:
         self._days: dict[tuple[str, int], Block] = {}
         self._months: dict[tuple[str, int, int], Block] = {}
+        self._spans: dict[str, list[Block]] = {}  # whole months merged, newest last
+        self._views: dict[tuple[str, int, int], tuple[Any, Metrics]] = {}
         self._lock = threading.Lock()
 
     def metrics(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
@@ -118,12 +122,17 @@ class RollupCache:
             if len(self._days) > MAX_DAYS:
                 self._days.clear()
                 self._months.clear()
+                self._spans.clear()
+                self._views.clear()
             known = {
                 d: block.version
                 for d in range(first, last + 1)
                 if (block := self._days.get((helpdesk_id, d))) is not None
             }
         snap = store.metric_snapshot(helpdesk_id, first, last, known)
+        seen = self._views.get((helpdesk_id, first, last))
+        if seen is not None and seen[0] == (snap.versions, snap.names):
+            return seen[1]  # nothing in the period changed since: the same numbers
         counts: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
         durations: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for day, dim, key, n in snap.counts:
@@ -143,13 +152,19 @@ class RollupCache:
                 blocks = None
         if blocks is None:
             return RollupCache().metrics(store, helpdesk_id, start, end)
-        return assemble(blocks, start, end, snap.names)
+        metrics = assemble(blocks, start, end, snap.names)
+        with self._lock:
+            if len(self._views) > MAX_VIEWS:
+                self._views.clear()
+            self._views[(helpdesk_id, first, last)] = ((snap.versions, snap.names), metrics)
+        return metrics
 
     def _blocks(
         self, helpdesk_id: str, start: dt.date, end: dt.date, versions: dict[int, int]
     ) -> list[Block]:
-        """Whole months of the period as month blocks, the other days as day blocks."""
+        """The period's whole months merged as one block, the other days as day blocks."""
         blocks: list[Block] = []
+        months: list[Block] = []
         day = start
         while day <= end:
             month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -162,37 +177,67 @@ class RollupCache:
                 if month is None or month.version != version:
                     month = month_block(version, [self._days[(helpdesk_id, d)] for d, _ in version])
                     self._months[key] = month
-                blocks.append(month)
+                months.append(month)
                 day = month_end + dt.timedelta(days=1)
                 continue
             if day_number(day) in versions:
                 blocks.append(self._days[(helpdesk_id, day_number(day))])
             day += dt.timedelta(days=1)
-        return blocks
+        if len(months) > 1:
+            months = [self._span(helpdesk_id, months)]
+        return months + blocks
+
+    def _span(self, helpdesk_id: str, months: list[Block]) -> Block:
+        """Consecutive month blocks merged (kept while every one of them is current)."""
+        spans = self._spans.setdefault(helpdesk_id, [])
+        for span in spans:
+            parts = span.version
+            if len(parts) == len(months) and all(
+                a is b for a, b in zip(parts, months, strict=True)
+            ):
+                return span
+        span = month_block(tuple(months), months)
+        spans.append(span)
+        del spans[:-SPANS]
+        return span
 
 
 @dataclass
 class RollupAgentRow(AgentRow):
     lists: dict[str, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
+    memo: dict[tuple[str, float], int | None] = field(default_factory=dict)
 
     @property
     def frt_median(self) -> int | None:
-        return percentile_of(self.lists["frt"], 0.5)
+        return _memo(self.memo, self.lists, "frt", 0.5)
 
     @property
     def resolution_median(self) -> int | None:
-        return percentile_of(self.lists["res"], 0.5)
+        return _memo(self.memo, self.lists, "res", 0.5)
 
 
 @dataclass
 class RollupMetrics(Metrics):
     lists: dict[str, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
+    memo: dict[tuple[str, float], int | None] = field(default_factory=dict)
 
     def frt(self, share: float) -> int | None:
-        return percentile_of(self.lists["frt"], share)
+        return _memo(self.memo, self.lists, "frt", share)
 
     def resolution(self, share: float) -> int | None:
-        return percentile_of(self.lists["res"], share)
+        return _memo(self.memo, self.lists, "res", share)
+
+
+def _memo(
+    memo: dict[tuple[str, float], int | None],
+    lists: dict[str, list[list[int]]],
+    kind: str,
+    share: float,
+) -> int | None:
+    """A percentile, computed once (a kept view's numbers are read again)."""
+    if (kind, share) not in memo:
+        memo[(kind, share)] = percentile_of(lists[kind], share)
+    return memo[(kind, share)]
 
 
 def assemble(blocks: list[Block], start: dt.date, end: dt.date, names: dict[str, str]) -> Metrics:
