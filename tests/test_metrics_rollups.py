@@ -316,3 +316,13 @@ def test_kth_finds_the_same_value_as_sorting_everything() -> None:
         for share in (0.01, 0.5, 0.9, 1.0):
             assert percentile_of(lists, share) == percentile(everything, share)
     assert percentile_of([[], []], 0.5) is None
+
+
+def test_a_first_bulk_load_keeps_the_rollups_too(store: Store, identity: Identity) -> None:
+    """`load_tickets` into an empty store (the demo's and a first import's path: SQLite's
+    bulk load, which drops and rebuilds indexes) adds the rollups in its transaction."""
+    rng = random.Random(21)
+    hd = identity.helpdesk_id
+    ids = [str(7_950_000 + n) for n in range(400)]
+    assert store.load_tickets(record(random_ticket(rng, i), hd) for i in ids) == 400
+    assert_same(store, hd)
