@@ -304,7 +304,7 @@ def test_two_writer_processes_add_up_exactly(store: Store, identity: Identity) -
 
 
 def test_kth_finds_the_same_value_as_sorting_everything() -> None:
-    """The percentiles' search across sorted lists (taken past SORT_BELOW values) gives
+    """The percentiles' search across sorted lists (taken past SORT_BELOW values a list) gives
     the nearest-rank value of all of them, repeated values and all."""
     rng = random.Random(2)
     for size in (1, 3, 50, SORT_BELOW + 500):

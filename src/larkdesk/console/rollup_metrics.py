@@ -29,8 +29,8 @@ EPOCH = dt.date(1970, 1, 1)
 KINDS = ("frt", "res")
 MAX_DAYS = 20_000  # days kept per process (all helpdesks); beyond, the copies start over
 MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchanged
-SPANS = 8  # merged runs of months kept per helpdesk
-SORT_BELOW = 20_000  # fewer values than this: sort them; more: search by value
+SPANS = 16  # merged runs of blocks kept per helpdesk
+SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
 
 
 def day_number(day: dt.date) -> int:
@@ -41,7 +41,7 @@ def kth(lists: list[list[int]], k: int) -> int:
     """The k-th smallest (1-based) of the values of sorted `lists` (k within their total)."""
     if len(lists) == 1:
         return lists[0][k - 1]
-    if sum(len(values) for values in lists) < SORT_BELOW:
+    if sum(len(values) for values in lists) < SORT_BELOW * len(lists):
         return sorted(chain.from_iterable(lists))[k - 1]
     lo, hi = min(v[0] for v in lists if v), max(v[-1] for v in lists if v)
     while lo < hi:  # the smallest value with at least k values at or below it
@@ -147,7 +147,7 @@ class RollupCache:
         with self._lock:
             self._days.update(((helpdesk_id, d), b) for d, b in fresh.items())
             try:
-                blocks = self._blocks(helpdesk_id, start, end, snap.versions)
+                blocks = self._blocks(helpdesk_id, start, end, snap.versions, set(fresh))
             except KeyError:  # another view started the copies over meanwhile
                 blocks = None
         if blocks is None:
@@ -160,11 +160,18 @@ class RollupCache:
         return metrics
 
     def _blocks(
-        self, helpdesk_id: str, start: dt.date, end: dt.date, versions: dict[int, int]
+        self,
+        helpdesk_id: str,
+        start: dt.date,
+        end: dt.date,
+        versions: dict[int, int],
+        fresh: set[int],
     ) -> list[Block]:
-        """The period's whole months merged as one block, the other days as day blocks."""
+        """The period's whole months merged as one block, the other days too except those
+        read just now (which a write may change again soon), each of those a block."""
         blocks: list[Block] = []
         months: list[Block] = []
+        changed: list[Block] = []
         day = start
         while day <= end:
             month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -180,15 +187,17 @@ class RollupCache:
                 months.append(month)
                 day = month_end + dt.timedelta(days=1)
                 continue
-            if day_number(day) in versions:
-                blocks.append(self._days[(helpdesk_id, day_number(day))])
+            if (number := day_number(day)) in versions:
+                (changed if number in fresh else blocks).append(self._days[(helpdesk_id, number)])
             day += dt.timedelta(days=1)
         if len(months) > 1:
             months = [self._span(helpdesk_id, months)]
-        return months + blocks
+        if len(blocks) > 1:
+            blocks = [self._span(helpdesk_id, blocks)]
+        return months + blocks + changed
 
     def _span(self, helpdesk_id: str, months: list[Block]) -> Block:
-        """Consecutive month blocks merged (kept while every one of them is current)."""
+        """Blocks merged into one (kept while every one of them is current)."""
         spans = self._spans.setdefault(helpdesk_id, [])
         for span in spans:
             parts = span.version
