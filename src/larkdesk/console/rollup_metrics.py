@@ -30,6 +30,7 @@ KINDS = ("frt", "res")
 MAX_DAYS = 20_000  # days kept per process (all helpdesks); beyond, the copies start over
 MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchanged
 SPANS = 16  # merged runs of blocks kept per helpdesk
+HOT_DAYS = 62  # days kept apart per helpdesk; beyond, they are forgotten
 SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
 
 
@@ -113,6 +114,7 @@ class RollupCache:
         self._months: dict[tuple[str, int, int], Block] = {}
         self._spans: dict[str, list[Block]] = {}  # whole months merged, newest last
         self._views: dict[tuple[str, int, int], tuple[Any, Metrics]] = {}
+        self._hot: dict[str, set[int]] = {}  # days written since read: kept apart
         self._lock = threading.Lock()
 
     def metrics(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
@@ -146,8 +148,12 @@ class RollupCache:
         }
         with self._lock:
             self._days.update(((helpdesk_id, d), b) for d, b in fresh.items())
+            hot = self._hot.setdefault(helpdesk_id, set())
+            hot.update(d for d in fresh if d in known)  # changed since this process read it
+            if len(hot) > HOT_DAYS:
+                hot.clear()
             try:
-                blocks = self._blocks(helpdesk_id, start, end, snap.versions, set(fresh))
+                blocks = self._blocks(helpdesk_id, start, end, snap.versions, hot | set(fresh))
             except KeyError:  # another view started the copies over meanwhile
                 blocks = None
         if blocks is None:
@@ -165,10 +171,12 @@ class RollupCache:
         start: dt.date,
         end: dt.date,
         versions: dict[int, int],
-        fresh: set[int],
+        apart: set[int],
     ) -> list[Block]:
-        """The period's whole months merged as one block, the other days too except those
-        read just now (which a write may change again soon), each of those a block."""
+        """The period's whole months merged as one block, the other days too, except the
+        days read just now or written since this process first read them (writes go on
+        changing a few recent days): each of those is a block of its own, and a month
+        holding one is not merged whole."""
         blocks: list[Block] = []
         months: list[Block] = []
         changed: list[Block] = []
@@ -176,8 +184,8 @@ class RollupCache:
         while day <= end:
             month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
             month_end -= dt.timedelta(days=1)
-            if day.day == 1 and month_end <= end:
-                numbers = range(day_number(day), day_number(month_end) + 1)
+            numbers = range(day_number(day), day_number(month_end) + 1)
+            if day.day == 1 and month_end <= end and apart.isdisjoint(numbers):
                 version = tuple((d, versions[d]) for d in numbers if d in versions)
                 key = (helpdesk_id, day.year, day.month)
                 month = self._months.get(key)
@@ -188,7 +196,7 @@ class RollupCache:
                 day = month_end + dt.timedelta(days=1)
                 continue
             if (number := day_number(day)) in versions:
-                (changed if number in fresh else blocks).append(self._days[(helpdesk_id, number)])
+                (changed if number in apart else blocks).append(self._days[(helpdesk_id, number)])
             day += dt.timedelta(days=1)
         if len(months) > 1:
             months = [self._span(helpdesk_id, months)]
