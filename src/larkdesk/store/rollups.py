@@ -35,6 +35,7 @@ DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 CLOSED = (50, 51, 52)
 BOT_TYPE = 1
 FILL_CHUNK = 5000
+SNAPSHOT_TRIES = 5  # reads of a snapshot while writers keep moving its days
 
 COUNTS = Table(
     "metric_counts",
@@ -264,8 +265,19 @@ class DaySnapshot(NamedTuple):
 def read_snapshot(
     db: Sql, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
 ) -> DaySnapshot:
-    """The days' versions, and the rows of every day whose version is not `known`'s."""
-    versions = {
+    """The days' versions, and the rows of every day whose version is not `known`'s. The
+    versions are read again after the rows, and the whole read again if they moved (a
+    read on either backend may see commits between its statements; rows and versions
+    change together, versions only grow): the rows are those of the versions returned."""
+    for _ in range(SNAPSHOT_TRIES - 1):
+        snap = _read_snapshot(db, helpdesk_id, first_day, last_day, known)
+        if _versions(db, helpdesk_id, first_day, last_day) == snap.versions:
+            return snap
+    return _read_snapshot(db, helpdesk_id, first_day, last_day, known)
+
+
+def _versions(db: Sql, helpdesk_id: str, first_day: int, last_day: int) -> dict[int, int]:
+    return {
         int(d): int(v)
         for d, v in db.all(
             "SELECT day, version FROM metric_day_versions WHERE helpdesk_id = ?"
@@ -273,6 +285,12 @@ def read_snapshot(
             (helpdesk_id, first_day, last_day),
         )
     }
+
+
+def _read_snapshot(
+    db: Sql, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+) -> DaySnapshot:
+    versions = _versions(db, helpdesk_id, first_day, last_day)
     stale = sorted(d for d, v in versions.items() if known.get(d) != v)
     counts: list[tuple[int, str, str, int]] = []
     durations: list[tuple[int, str, str, int, int]] = []
