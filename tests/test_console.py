@@ -459,7 +459,7 @@ def test_metrics_numbers_and_their_drill_downs(
     assert median is not None
     assert kpi(default, "frt")[1] == f"{median // 1000 // 60}m {median // 1000 % 60}s"
     charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', default, re.S).group(1))
-    for kind in ("tags", "channels", "scores"):
+    for kind in ("tags", "channels", "scores", "cities"):
         for count, url in zip(charts[kind]["counts"], charts[kind]["links"], strict=True):
             assert total_on(client.get(url).text) == count, (kind, url)
     for key, url in list(charts["heat"]["links"].items())[:5]:
@@ -474,6 +474,13 @@ def test_metrics_numbers_and_their_drill_downs(
     for url, count in agents:
         assert total_on(client.get(url.replace("&amp;", "&")).text) == int(count)
     assert "slow answer" in default
+    assert charts["cities"]["links"]  # the by-city chart drills down too
+    for url, text in re.findall(r'class="reason-link" href="([^"]+)">([^<]+)<', default):
+        assert total_on(client.get(url.replace("&amp;", "&")).text) == int(text.rsplit(": ", 1)[1])
+    for kpi_id in ("weekday", "hour"):
+        link = re.search(rf'id="kpi-{kpi_id}" href="([^"]+)"', default)
+        assert link is not None and f"{kpi_id}=" in link.group(1)
+        assert total_on(client.get(link.group(1).replace("&amp;", "&")).text) > 0
     assert seeded.evil_id  # the evil ticket is in the period too
     bad = client.get(
         desk_url(identity, "metrics"), params={"start": "2026-02-01", "end": "2026-01-01"}

@@ -32,6 +32,7 @@ COMMANDS = {
     "user": "people:user_group",
     "agent": "people:agent_group",
     "notification": "notifications:notification_group",
+    "metrics": "metrics:metrics_group",
 }
 # Subcommands kept in a module of their own: (group, its module:object).
 SUBCOMMANDS = {"ticket": "say:say_command", "app": "events:app_events"}

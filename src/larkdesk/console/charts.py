@@ -4,11 +4,12 @@ element carries the URL of the tickets page showing the tickets behind it."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from . import i18n
-from .metrics import Metrics, percentile
+from .metrics import Metrics
 
 WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -19,9 +20,13 @@ TOP = 15
 
 
 def drill(base: str, start: dt.date, end: dt.date, *items: tuple[str, str]) -> str:
-    """The tickets page of the tickets created from `start` to `end` with `items`."""
-    query = [("created_from", start.isoformat()), ("created_to", end.isoformat()), *items]
-    return f"{base}?{urlencode(query)}"
+    """The tickets page of the tickets created from `start` to `end` with `items` (the
+    same as urlencode of them all; a page has hundreds of these, so quoted directly)."""
+    url = f"{base}?created_from={start.isoformat()}&created_to={end.isoformat()}"
+    return url + "".join(f"&{k}={_quoted(v)}" for k, v in items)
+
+
+_quoted = lru_cache(maxsize=8192)(quote_plus)  # agent ids, tags, days: the same every view
 
 
 def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
@@ -34,6 +39,16 @@ def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
         "bot_ended": drill(base, s, e, ("type", "1"), *CLOSED),
         "human": drill(base, s, e, ("type", "2")),
         "agent": {a: drill(base, s, e, ("agent_id", a)) for a in m.agents},
+        "agent_satisfied": {
+            a: drill(base, s, e, ("agent_id", a), ("score", "3")) for a in m.agents
+        },
+        "reason": {r: drill(base, s, e, ("reason", r)) for r in m.reasons},
+        "weekday": drill(base, s, e, ("weekday", str(m.busiest_weekday)))
+        if m.busiest_weekday is not None
+        else drill(base, s, e),
+        "hour": drill(base, s, e, ("hour", str(m.busiest_hour)))
+        if m.busiest_hour is not None
+        else drill(base, s, e),
     }
     score_links = [drill(base, s, e, ("score", str(n))) for n in (1, 2, 3)]
     links["score"] = score_links
@@ -72,7 +87,11 @@ def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
             "counts": [n for _, n in channels],
             "links": [drill(base, s, e, ("channel", str(c))) for c, _ in channels],
         },
-        "cities": {"names": [c for c, _ in cities], "counts": [n for _, n in cities], "links": []},
+        "cities": {
+            "names": [c for c, _ in cities],
+            "counts": [n for _, n in cities],
+            "links": [drill(base, s, e, ("city", c)) for c, _ in cities],
+        },
         "scores": {
             "names": [t("unsatisfied"), t("neutral"), t("satisfied")],
             "counts": [m.scores[1], m.scores[2], m.scores[3]],
@@ -82,8 +101,8 @@ def metrics_context(m: Metrics, base: str, lang: str) -> dict[str, Any]:
     return {
         "links": links,
         "charts": charts,
-        "frt": (percentile(m.first_responses, 0.5), percentile(m.first_responses, 0.9)),
-        "resolution": (percentile(m.resolutions, 0.5), percentile(m.resolutions, 0.9)),
+        "frt": (m.frt(0.5), m.frt(0.9)),
+        "resolution": (m.resolution(0.5), m.resolution(0.9)),
         "weekday_name": names[m.busiest_weekday] if m.busiest_weekday is not None else "–",
         "agents": sorted(m.agents.values(), key=lambda a: (-a.tickets, a.agent_id)),
     }

@@ -36,7 +36,7 @@ DATES = {
     "updated_from": ("update_time_start", 0),
     "updated_to": ("update_time_end", DAY_MS - 1),
 }
-OWN = frozenset({"sort", "dir", "after", "weekday", "hour", *DATES})
+OWN = frozenset({"sort", "dir", "after", "weekday", "hour", "city", "reason", *DATES})
 PAGING = frozenset({"page", "page_size"})
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -99,6 +99,8 @@ def parse_view(items: Iterable[tuple[str, str]]) -> ListView:
     slot = TimeSlot(
         _slot_value("weekday", own["weekday"], 6) if "weekday" in own else None,
         _slot_value("hour", own["hour"], 23) if "hour" in own else None,
+        own.get("city"),
+        own.get("reason"),
     )
     return ListView(
         query,

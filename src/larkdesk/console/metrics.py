@@ -9,8 +9,9 @@ Definitions (Feishu's "工单趋势" where it has one; docs in README "The conso
   closed_at - agent_entry_time: both from the agent's entry, so bot time is excluded;
   shown as median and p90 (nearest rank), never only the mean;
 - satisfaction: scores 1/2/3 and the dissatisfaction reasons given.
-Times are UTC. This is computed per page view over the period's tickets (no aggregate
-table yet): see README for what that costs on a large database.
+Times are UTC. This is the scan over the period's tickets: the page reads the rollups kept
+as tickets change instead (`console.rollup_metrics`, docs/metrics.md), and the tests
+compare the two, number for number.
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ class Metrics:
     cities: Counter[str] = field(default_factory=Counter)
     agents: dict[str, AgentRow] = field(default_factory=dict)
 
+    def frt(self, share: float) -> int | None:
+        """The `share` percentile of first-response times."""
+        return percentile(self.first_responses, share)
+
+    def resolution(self, share: float) -> int | None:
+        """The `share` percentile of resolution times."""
+        return percentile(self.resolutions, share)
+
     @property
     def resolution_rate(self) -> float | None:
         return self.ended / self.created if self.created else None
@@ -100,14 +109,14 @@ class Metrics:
         by_day: Counter[int] = Counter()
         for (weekday, _), n in self.heat.items():
             by_day[weekday] += n
-        return by_day.most_common(1)[0][0] if by_day else None
+        return _busiest(by_day)
 
     @property
     def busiest_hour(self) -> int | None:
         by_hour: Counter[int] = Counter()
         for (_, hour), n in self.heat.items():
             by_hour[hour] += n
-        return by_hour.most_common(1)[0][0] if by_hour else None
+        return _busiest(by_hour)
 
     def add(self, ticket: Facts) -> None:
         """Count one ticket created in the period."""
@@ -165,6 +174,12 @@ class Metrics:
             row.resolutions.append(resolution)
         if score in (1, 2, 3):
             row.scores[score] += 1
+
+
+def _busiest(counts: Counter[int]) -> int | None:
+    """The key with the most tickets; of equals, the first (so ties read the same in
+    any order the counts were made)."""
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else None
 
 
 class Facts(msgspec.Struct):

@@ -23,7 +23,7 @@ from ..helpdesk.tickets.lifecycle import TicketLifecycle
 from ..store.base import Helpdesk, Store
 from . import listing
 from .charts import metrics_context
-from .metrics import helpdesk_metrics
+from .rollup_metrics import RollupCache
 from .web import PREFIX, Page, Web, secured
 
 MESSAGES_SHOWN = 500
@@ -49,6 +49,7 @@ class Pages:
         self.store = store
         self.lifecycle = lifecycle
         self.messages = messages
+        self.rollups = RollupCache()  # this process's copies of the metrics rollups
 
     async def desk(self, request: Request) -> tuple[Page, Helpdesk | None, Response | None]:
         """The page and its helpdesk, or the response that refuses it."""
@@ -222,7 +223,7 @@ class Pages:
                 end=yesterday,
             )
         metrics = await anyio.to_thread.run_sync(
-            helpdesk_metrics, self.store, helpdesk.helpdesk_id, start, end
+            self.rollups.metrics, self.store, helpdesk.helpdesk_id, start, end
         )
         base = f"{PREFIX}/h/{helpdesk.helpdesk_id}/tickets"
         return self.web.render(

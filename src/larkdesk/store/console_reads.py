@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Helpdesk, TicketQuery
+from .body_filters import body_condition
 from .console_records import SortedTicket, TimeSlot
 from .event_records import FAILED, PENDING, EventLogEntry
 from .filters import Dialect, where_clause, without_nul
@@ -42,7 +43,8 @@ def _where(
     if slot.hour is not None:
         where += f" AND (created_at / {HOUR_MS}) % 24 = ?"
         params.append(slot.hour)
-    return where, params
+    body_sql, body_params = body_condition(dialect, slot.city, slot.reason)
+    return where + body_sql, [*params, *body_params]
 
 
 def sorted_tickets(

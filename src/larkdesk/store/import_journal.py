@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from . import tickets
+from . import rollups, tickets
 from .base import TicketRecord
 from .sql import Sql, Table, marks
 
@@ -125,7 +125,7 @@ def undo_step(db: Sql, limit: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     current = {
-        ticket_id: (seq, helpdesk_id, digest(bytes(body)))
+        ticket_id: (seq, helpdesk_id, digest(bytes(body)), bytes(body))
         for ticket_id, seq, helpdesk_id, body in db.all(
             "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
             f" ON b.seq = t.seq WHERE t.ticket_id IN ({marks(len(ids))})",
@@ -134,17 +134,20 @@ def undo_step(db: Sql, limit: int) -> int:
     }
     restore: list[TicketRecord] = []
     drop: list[tuple[int, str]] = []
+    dropped: list[tuple[str, bytes | None, bytes | None]] = []  # for the metrics rollups
     for ticket_id, previous, written in rows:
         now = current.get(ticket_id)
         if now is None or now[2] != bytes(written):
             continue  # changed since the import wrote it: the later write stays
         if previous is None:
             drop.append((now[0], now[1]))
+            dropped.append((now[1], now[3], None))
         else:
             restore.append(_decode(bytes(previous)))
     if restore:
         tickets.write_chunk(db, restore)
     _delete(db, drop)
+    rollups.apply(db, dropped)
     db.delete_where("import_undo", "ticket_id", ids)
     return len(rows)
 

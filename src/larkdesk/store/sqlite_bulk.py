@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
 
+from . import rollups
 from .base import ConflictError, TicketRecord
 
 CHUNK = 20_000  # tickets per executemany round
@@ -80,6 +81,7 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
     source = iter(records)
     while chunk := list(islice(source, CHUNK)):
         rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
+        deltas = rollups.Deltas()  # the metrics rollups, in the same transaction
         for r in chunk:
             rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
             bodies.append((seq, r.body))
@@ -92,6 +94,7 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
             if r.guest_name is not None:
                 names.add((r.helpdesk_id, r.guest_name))
             per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
+            deltas.add(r.helpdesk_id, r.body, 1)
             seq += 1
         try:
             conn.executemany(_INSERT, rows)
@@ -103,6 +106,7 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
         # What the triggers (dropped for the load) would write: migration 0003's tables.
         conn.executemany("INSERT OR REPLACE INTO agent_tickets VALUES (?, ?, ?, ?, ?)", by_agent)
         conn.executemany("INSERT OR REPLACE INTO tag_tickets VALUES (?, ?, ?, ?, ?, ?)", by_tag)
+        deltas.write_sqlite(conn)
     conn.executemany("INSERT OR IGNORE INTO guest_names VALUES (?, ?)", sorted(names))
     conn.executemany(
         "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import agents, faqs, notifications
+from . import agents, faqs, notifications, rollups
 from .agent_records import AgentRecord, SkillRecord, UserTokenRecord
 from .event_records import OutboundEvent
 from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
 from .filters import Dialect
+from .rollups import DaySnapshot
 from .sqlaccess import SqlAccess
 
 
@@ -94,3 +95,13 @@ class SurfaceSql(SqlAccess):
 
     def find_notification(self, notification_id: str) -> tuple[str, bytes] | None:
         return self._read(notifications.find_notification, notification_id)
+
+    # -- metrics rollups ---------------------------------------------------------
+
+    def metric_snapshot(
+        self, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+    ) -> DaySnapshot:
+        return self._read(rollups.read_snapshot, helpdesk_id, first_day, last_day, known)
+
+    def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
+        return self._write(rollups.rebuild, helpdesk_id)

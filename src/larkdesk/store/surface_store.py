@@ -9,6 +9,7 @@ from typing import Protocol
 from .agent_records import AgentRecord, SkillRecord, UserTokenRecord
 from .event_records import OutboundEvent
 from .faq_records import CategoryRecord, FaqFilter, FaqPage, FaqRecord
+from .rollups import DaySnapshot
 
 
 class SurfaceStore(Protocol):
@@ -75,4 +76,19 @@ class SurfaceStore(Protocol):
     def get_notification(self, helpdesk_id: str, notification_id: str) -> bytes | None: ...
     def find_notification(self, notification_id: str) -> tuple[str, bytes] | None:
         """(helpdesk_id, body) of a notification of any helpdesk."""
+        ...
+
+    # -- metrics rollups (store/rollups.py) ------------------------------------
+
+    def metric_snapshot(
+        self, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+    ) -> DaySnapshot:
+        """The versions of the helpdesk's metrics rollups of the UTC days (since
+        1970-01-01) from `first_day` to `last_day`, and the rows of each day whose version
+        is not the one `known` gives, read in one transaction."""
+        ...
+
+    def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
+        """Recompute the rollups (of one helpdesk, or all) from the tickets, in one write
+        transaction; returns the tickets read."""
         ...

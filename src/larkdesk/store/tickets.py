@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import comments, outbox, tags
+from . import comments, outbox, rollups, tags
 from .base import (
     ConflictError,
     Rewrite,
@@ -93,6 +93,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
     agents: list[tuple[str, int]] = []
     tag_links: list[tuple[str, int]] = []
     new_per_helpdesk: dict[str, int] = {}
+    changed: list[tuple[str, bytes | None, bytes | None]] = []  # for the metrics rollups
     for r in chunk:
         found = existing.get(r.ticket_id)
         filters = r[2:12]  # created_at .. closed_by_id: TicketRecord's column order
@@ -110,6 +111,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
             seq = found[0]
             updates.append((seq, *filters))
         bodies.append((seq, r.body))
+        changed.append((r.helpdesk_id, found[2] if found else None, r.body))
         agents.extend((agent_id, seq) for agent_id in r.agent_ids)
         tag_links.extend((name, seq) for name in r.tag_names)
     if inserts:
@@ -125,6 +127,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
     db.insert_rows(GUEST_NAMES, names, KEEP)
     db.insert_rows(TICKET_AGENTS, agents, KEEP)
     db.insert_rows(TICKET_TAGS, tag_links, KEEP)
+    rollups.apply(db, changed)
 
 
 def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:

@@ -6,7 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
+from .. import rollups
 from ..sql import Sql
+
+# Work a migration needs beyond its SQL script, run right after it in the same transaction.
+AFTER: dict[int, Callable[[Sql], object]] = {14: rollups.rebuild}  # fill the metrics rollups
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,8 @@ def apply_pending(backend: str, db: Sql, run_script: Callable[[str], object]) ->
     for migration in load_migrations(backend):
         if migration.version not in done:
             run_script(migration.sql)
+            if migration.version in AFTER:
+                AFTER[migration.version](db)
             db.run(
                 "INSERT INTO schema_migrations (version, name, applied_at)"
                 " VALUES (?, ?, CURRENT_TIMESTAMP)",

@@ -1,0 +1,313 @@
+"""The Metrics page's numbers from the rollups kept as tickets change (`store.rollups`),
+never the tickets: the same `Metrics` the scan (`console.metrics`) builds.
+
+A process keeps a copy of each day's rollups it has read, with the day's version
+(`metric_day_versions`, bumped by every write that changes the day), and of each whole
+calendar month merged from its days. A page view reads, in one transaction, the period's
+day versions and the rows of only the days whose version its copy lacks (usually none, or
+the few days that writes touched since), then adds up whole months and the days at the
+period's ends. The median and p90 are exact: the k-th smallest of the period's durations,
+found across the blocks' sorted value lists by a binary search on the value. The tests
+compare every number with the scan's (after writes, so also the copies' renewal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from ..store.base import Store
+from .metrics import AgentRow, Metrics
+
+EPOCH = dt.date(1970, 1, 1)
+KINDS = ("frt", "res")
+MAX_DAYS = 20_000  # days kept per process (all helpdesks); beyond, the copies start over
+MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchanged
+SPANS = 16  # merged runs of blocks kept per helpdesk
+HOT_DAYS = 62  # days kept apart per helpdesk; beyond, they are forgotten
+SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def kth(lists: list[list[int]], k: int) -> int:
+    """The k-th smallest (1-based) of the values of sorted `lists` (k within their total)."""
+    if len(lists) == 1:
+        return lists[0][k - 1]
+    if sum(len(values) for values in lists) < SORT_BELOW * len(lists):
+        return sorted(chain.from_iterable(lists))[k - 1]
+    lo, hi = min(v[0] for v in lists if v), max(v[-1] for v in lists if v)
+    while lo < hi:  # the smallest value with at least k values at or below it
+        mid = (lo + hi) // 2
+        if sum(bisect_right(values, mid) for values in lists) >= k:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def percentile_of(lists: list[list[int]], share: float) -> int | None:
+    """The nearest-rank percentile over the lists' values, as `metrics.percentile`."""
+    lists = [values for values in lists if values]
+    total = sum(len(values) for values in lists)
+    if not total:
+        return None
+    return kth(lists, max(1, math.ceil(share * total)))
+
+
+@dataclass
+class Block:
+    """One day's rollups, or a whole month's merged: counts by (dim, key) (the hour as
+    ("heat", (weekday, hour))), tickets created and bot-ended per day, and the sorted
+    durations per kind, overall ("*") and per agent."""
+
+    version: Any
+    counts: Counter[tuple[str, Any]] = field(default_factory=Counter)
+    daily: dict[int, tuple[int, int]] = field(default_factory=dict)
+    values: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+
+def day_block(
+    day: int, version: int, counts: list[tuple[str, str, int]], durations: list[tuple[Any, ...]]
+) -> Block:
+    block = Block(version)
+    weekday = (EPOCH + dt.timedelta(days=day)).weekday()
+    for dim, key, n in counts:
+        if dim == "hour":
+            block.counts[("heat", (weekday, int(key)))] += n
+        else:
+            block.counts[(dim, key)] += n
+    block.daily[day] = (block.counts[("created", "")], block.counts[("bot_ended", "")])
+    values: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for kind, agent_id, value, n in durations:
+        for target in ((kind, "*"), (kind, agent_id)) if agent_id else ((kind, "*"),):
+            values[target].extend([value] * n)
+    block.values = {key: sorted(found) for key, found in values.items()}
+    return block
+
+
+def month_block(version: Any, days: list[Block]) -> Block:
+    block = Block(version)
+    values: dict[tuple[str, str], list[list[int]]] = defaultdict(list)
+    for day in days:
+        block.counts.update(day.counts)
+        block.daily.update(day.daily)
+        for key, found in day.values.items():
+            values[key].append(found)
+    block.values = {key: sorted(chain.from_iterable(found)) for key, found in values.items()}
+    return block
+
+
+class RollupCache:
+    """A process's copies of days' and months' rollups (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[str, int], Block] = {}
+        self._months: dict[tuple[str, int, int], Block] = {}
+        self._spans: dict[str, list[Block]] = {}  # whole months merged, newest last
+        self._views: dict[tuple[str, int, int], tuple[Any, Metrics]] = {}
+        self._hot: dict[str, set[int]] = {}  # days written since read: kept apart
+        self._lock = threading.Lock()
+
+    def metrics(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
+        """The metrics of the helpdesk's tickets created from `start` to `end` (UTC days)."""
+        first, last = day_number(start), day_number(end)
+        with self._lock:
+            if len(self._days) > MAX_DAYS:
+                self._days.clear()
+                self._months.clear()
+                self._spans.clear()
+                self._views.clear()
+            known = {
+                d: block.version
+                for d in range(first, last + 1)
+                if (block := self._days.get((helpdesk_id, d))) is not None
+            }
+        snap = store.metric_snapshot(helpdesk_id, first, last, known)
+        seen = self._views.get((helpdesk_id, first, last))
+        if seen is not None and seen[0] == (snap.versions, snap.names):
+            return seen[1]  # nothing in the period changed since: the same numbers
+        counts: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+        durations: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for day, dim, key, n in snap.counts:
+            counts[day].append((dim, key, n))
+        for day, kind, agent_id, value, n in snap.durations:
+            durations[day].append((kind, agent_id, value, n))
+        fresh = {
+            d: day_block(d, v, counts[d], durations[d])
+            for d, v in snap.versions.items()
+            if known.get(d) != v
+        }
+        with self._lock:
+            self._days.update(((helpdesk_id, d), b) for d, b in fresh.items())
+            hot = self._hot.setdefault(helpdesk_id, set())
+            hot.update(d for d in fresh if d in known)  # changed since this process read it
+            if len(hot) > HOT_DAYS:
+                hot.clear()
+            try:
+                blocks = self._blocks(helpdesk_id, start, end, snap.versions, hot | set(fresh))
+            except KeyError:  # another view started the copies over meanwhile
+                blocks = None
+        if blocks is None:
+            return RollupCache().metrics(store, helpdesk_id, start, end)
+        metrics = assemble(blocks, start, end, snap.names)
+        with self._lock:
+            if len(self._views) > MAX_VIEWS:
+                self._views.clear()
+            self._views[(helpdesk_id, first, last)] = ((snap.versions, snap.names), metrics)
+        return metrics
+
+    def _blocks(
+        self,
+        helpdesk_id: str,
+        start: dt.date,
+        end: dt.date,
+        versions: dict[int, int],
+        apart: set[int],
+    ) -> list[Block]:
+        """The period's whole months merged as one block, the other days too, except the
+        days read just now or written since this process first read them (writes go on
+        changing a few recent days): each of those is a block of its own, and a month
+        holding one is not merged whole."""
+        blocks: list[Block] = []
+        months: list[Block] = []
+        changed: list[Block] = []
+        day = start
+        while day <= end:
+            month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            month_end -= dt.timedelta(days=1)
+            numbers = range(day_number(day), day_number(month_end) + 1)
+            if day.day == 1 and month_end <= end and apart.isdisjoint(numbers):
+                version = tuple((d, versions[d]) for d in numbers if d in versions)
+                key = (helpdesk_id, day.year, day.month)
+                month = self._months.get(key)
+                if month is None or month.version != version:
+                    month = month_block(version, [self._days[(helpdesk_id, d)] for d, _ in version])
+                    self._months[key] = month
+                months.append(month)
+                day = month_end + dt.timedelta(days=1)
+                continue
+            if (number := day_number(day)) in versions:
+                (changed if number in apart else blocks).append(self._days[(helpdesk_id, number)])
+            day += dt.timedelta(days=1)
+        if len(months) > 1:
+            months = [self._span(helpdesk_id, months)]
+        if len(blocks) > 1:
+            blocks = [self._span(helpdesk_id, blocks)]
+        return months + blocks + changed
+
+    def _span(self, helpdesk_id: str, months: list[Block]) -> Block:
+        """Blocks merged into one (kept while every one of them is current)."""
+        spans = self._spans.setdefault(helpdesk_id, [])
+        for span in spans:
+            parts = span.version
+            if len(parts) == len(months) and all(
+                a is b for a, b in zip(parts, months, strict=True)
+            ):
+                return span
+        span = month_block(tuple(months), months)
+        spans.append(span)
+        del spans[:-SPANS]
+        return span
+
+
+@dataclass
+class RollupAgentRow(AgentRow):
+    lists: dict[str, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
+    memo: dict[tuple[str, float], int | None] = field(default_factory=dict)
+
+    @property
+    def frt_median(self) -> int | None:
+        return _memo(self.memo, self.lists, "frt", 0.5)
+
+    @property
+    def resolution_median(self) -> int | None:
+        return _memo(self.memo, self.lists, "res", 0.5)
+
+
+@dataclass
+class RollupMetrics(Metrics):
+    lists: dict[str, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
+    memo: dict[tuple[str, float], int | None] = field(default_factory=dict)
+
+    def frt(self, share: float) -> int | None:
+        return _memo(self.memo, self.lists, "frt", share)
+
+    def resolution(self, share: float) -> int | None:
+        return _memo(self.memo, self.lists, "res", share)
+
+
+def _memo(
+    memo: dict[tuple[str, float], int | None],
+    lists: dict[str, list[list[int]]],
+    kind: str,
+    share: float,
+) -> int | None:
+    """A percentile, computed once (a kept view's numbers are read again)."""
+    if (kind, share) not in memo:
+        memo[(kind, share)] = percentile_of(lists[kind], share)
+    return memo[(kind, share)]
+
+
+def assemble(blocks: list[Block], start: dt.date, end: dt.date, names: dict[str, str]) -> Metrics:
+    m = RollupMetrics(start, end)
+    counts: Counter[tuple[str, Any]] = Counter()
+    agents: dict[str, RollupAgentRow] = {}
+
+    def agent(agent_id: str) -> RollupAgentRow:
+        found = agents.get(agent_id)
+        if found is None:
+            found = agents[agent_id] = RollupAgentRow(agent_id, names.get(agent_id) or agent_id)
+        return found
+
+    for block in blocks:
+        counts.update(block.counts)
+        for day, (created, bot) in block.daily.items():
+            iso = (EPOCH + dt.timedelta(days=day)).isoformat()
+            m.daily_created[iso] += created
+            m.daily_bot_ended[iso] += bot
+        for (kind, agent_id), values in block.values.items():
+            (m if agent_id == "*" else agent(agent_id)).lists[kind].append(values)
+    _count(m, counts, agent)
+    for counter in (m.daily_created, m.daily_bot_ended):
+        for key in [k for k, n in counter.items() if not n]:
+            del counter[key]
+    m.agents = {a: row for a, row in agents.items() if row.tickets}
+    return m
+
+
+def _count(
+    m: Metrics, counts: Counter[tuple[str, Any]], agent: Callable[[str], RollupAgentRow]
+) -> None:
+    simple: dict[str, Counter[Any]] = {
+        "reason": m.reasons,
+        "tag": m.tags,
+        "city": m.cities,
+        "heat": m.heat,
+    }
+    for (dim, key), n in counts.items():
+        if not n:
+            continue
+        if dim in simple:
+            simple[dim][key] += n
+        elif dim in ("score", "channel"):
+            (m.scores if dim == "score" else m.channels)[int(key)] += n
+        elif dim == "agent":
+            agent(key).tickets += n
+        elif dim == "agent_score":
+            score, _, agent_id = key.partition(":")
+            agent(agent_id).scores[int(score)] += n
+    m.created, m.ended, m.bot_ended = (counts[(d, "")] for d in ("created", "ended", "bot_ended"))
+
+
+def rollup_metrics(store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
+    """The period's metrics from the rollups, with no copies kept (a fresh cache)."""
+    return RollupCache().metrics(store, helpdesk_id, start, end)

@@ -1,0 +1,332 @@
+"""Metrics rollups: what the console's Metrics page reads instead of the tickets.
+
+Every ticket counts towards the UTC day it was created on (`day` = days since 1970-01-01):
+- `metric_counts (helpdesk_id, day, dim, key, n)`: tickets per dimension value: `created`,
+  `ended`, `bot_ended` (key ""), `hour` of creation, `score` (1..3), dissatisfaction
+  `reason`, `tag` (each tag of the ticket), `channel`, `city` (the guest's), `agent` (the
+  owner, else the first agent) and `agent_score` ("score:agent_id");
+- `metric_durations (helpdesk_id, kind, day, agent_id, value, n)`: exact value -> count
+  histograms of first-response (`frt`) and resolution (`res`) times in ms, from the
+  agent's entry (bot time excluded), per owner agent ("" for none): merged over a period
+  they give the exact median and p90 of the tickets behind them, overall and per agent;
+- `metric_agents (helpdesk_id, agent_id, name)`: the name last written for an agent.
+
+`apply` is called by every ticket write in its own transaction with the ticket's old and
+new wire JSON: it takes the old ticket's contributions off and adds the new one's, as
+additive upserts (`ON CONFLICT ... DO UPDATE SET n = n + excluded.n`), so concurrent writers
+of different tickets add up exactly and a ticket's own writes are serialised by its row
+lock. `rebuild` recomputes everything from the tickets (migration 0014's fill,
+`larkdesk metrics rebuild`). The definitions mirror `console.metrics` (the scan the tests
+compare against). See docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import msgspec
+
+from .sql import REPLACE, Sql, Table
+
+DAY_MS, HOUR_MS = 86_400_000, 3_600_000
+CLOSED = (50, 51, 52)
+BOT_TYPE = 1
+FILL_CHUNK = 5000
+SNAPSHOT_TRIES = 5  # reads of a snapshot while writers keep moving its days
+
+COUNTS = Table(
+    "metric_counts",
+    (("helpdesk_id", "text"), ("day", "bigint"), ("dim", "text"), ("key", "text"), ("n", "bigint")),
+)
+DURATIONS = Table(
+    "metric_durations",
+    (
+        ("helpdesk_id", "text"),
+        ("kind", "text"),
+        ("day", "bigint"),
+        ("agent_id", "text"),
+        ("value", "bigint"),
+        ("n", "bigint"),
+    ),
+)
+AGENTS = Table(
+    "metric_agents",
+    (("helpdesk_id", "text"), ("agent_id", "text"), ("name", "text")),
+    key=("helpdesk_id", "agent_id"),
+)
+VERSIONS = Table(
+    "metric_day_versions", (("helpdesk_id", "text"), ("day", "bigint"), ("version", "bigint"))
+)
+_BUMP = (
+    "ON CONFLICT (helpdesk_id, day) DO UPDATE"
+    " SET version = metric_day_versions.version + excluded.version"
+)
+_ADD_COUNTS = (
+    "ON CONFLICT (helpdesk_id, day, dim, key) DO UPDATE SET n = metric_counts.n + excluded.n"
+)
+_ADD_DURATIONS = (
+    "ON CONFLICT (helpdesk_id, kind, day, agent_id, value)"
+    " DO UPDATE SET n = metric_durations.n + excluded.n"
+)
+
+
+class Facts(msgspec.Struct):
+    """The fields of a stored ticket the rollups read (loosely typed: Feishu's odd shapes
+    are read leniently, as `console.metrics` reads them)."""
+
+    created_at: Any = 0
+    status: Any = None
+    ticket_type: Any = None
+    score: Any = None
+    channel: Any = None
+    closed_at: Any = None
+    agent_entry_time: Any = None
+    agent_first_response_time: Any = None
+    guest: Any = None
+    agent_owner: Any = None
+    agents: Any = None
+    tags: Any = None
+    dissatisfaction_reason: Any = None
+
+
+_facts = msgspec.json.Decoder(Facts).decode
+
+
+def _int(value: Any, default: Any = 0) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _time(value: Any) -> int | None:
+    number = _int(value, None)
+    return number if number is not None and number > 0 else None
+
+
+def _member(value: Any, key: str) -> str:
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else ""
+
+
+def _reason(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return _member(value, "en_us") or _member(value, "zh_cn")
+
+
+def _span(start: int | None, end: int | None) -> int | None:
+    if start is None or end is None or end < start:
+        return None
+    return end - start
+
+
+def _keys(t: Facts) -> tuple[list[tuple[str, str]], str, str]:
+    """The (dim, key) counts one ticket adds to, its agent's id ("" for none) and name."""
+    created = _int(t.created_at)
+    keys = [("created", ""), ("hour", str(created // HOUR_MS % 24))]
+    if _int(t.status) in CLOSED:
+        keys.append(("ended", ""))
+        if _int(t.ticket_type) == BOT_TYPE:
+            keys.append(("bot_ended", ""))
+    score = _int(t.score)
+    scored = score in (1, 2, 3)
+    if scored:
+        keys.append(("score", str(score)))
+    reason = _reason(t.dissatisfaction_reason)
+    if reason:
+        keys.append(("reason", reason))
+    for tag in t.tags if isinstance(t.tags, list) else ():
+        if name := _member(tag, "name"):
+            keys.append(("tag", name))
+    channel = _int(t.channel, None)
+    if channel is not None:
+        keys.append(("channel", str(channel)))
+    if city := _member(t.guest, "city"):
+        keys.append(("city", city))
+    owner = t.agent_owner
+    if not _member(owner, "id") and isinstance(t.agents, list) and t.agents:
+        owner = t.agents[0]
+    agent = _member(owner, "id")
+    if agent:
+        keys.append(("agent", agent))
+        if scored:
+            keys.append(("agent_score", f"{score}:{agent}"))
+    return keys, agent, _member(owner, "name") or agent
+
+
+class Deltas:
+    """Contributions of tickets added (+1) and taken off (-1), summed per row key."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, int, str, str]] = Counter()
+        self.durations: Counter[tuple[str, str, int, str, int]] = Counter()
+        self.names: dict[tuple[str, str], str] = {}
+
+    def add(self, helpdesk_id: str, body: bytes | None, sign: int) -> None:
+        if body is None:
+            return
+        t = _facts(body)
+        day = _int(t.created_at) // DAY_MS
+        keys, agent, agent_name = _keys(t)
+        for dim, key in keys:
+            self.counts[(helpdesk_id, day, dim, key)] += sign
+        if agent and sign > 0:
+            self.names[(helpdesk_id, agent)] = agent_name
+        ended = _int(t.status) in CLOSED
+        entry = _time(t.agent_entry_time)
+        frt = _span(entry, _time(t.agent_first_response_time))
+        resolution = _span(entry, _time(t.closed_at) if ended else None)
+        if frt is not None:
+            self.durations[(helpdesk_id, "frt", day, agent, frt)] += sign
+        if resolution is not None:
+            self.durations[(helpdesk_id, "res", day, agent, resolution)] += sign
+
+    def write(self, db: Sql) -> None:
+        """Add the summed deltas to the tables (rows in key order: PostgreSQL writers lock
+        the rows they upsert in the same order, so they queue rather than deadlock)."""
+        counts = sorted((*k, n) for k, n in self.counts.items() if n)
+        durations = sorted((*k, n) for k, n in self.durations.items() if n)
+        if counts:
+            db.insert_rows(COUNTS, counts, _ADD_COUNTS)
+        if durations:
+            db.insert_rows(DURATIONS, durations, _ADD_DURATIONS)
+        if self.names:
+            db.insert_rows(AGENTS, sorted((*k, v) for k, v in self.names.items()), REPLACE)
+        if days := self.days():
+            db.insert_rows(VERSIONS, [(h, d, 1) for h, d in days], _BUMP)
+
+    def days(self) -> list[tuple[str, int]]:
+        """The (helpdesk_id, day) whose rollups change."""
+        found = {(k[0], k[1]) for k, n in self.counts.items() if n}
+        found.update((k[0], k[2]) for k, n in self.durations.items() if n)
+        return sorted(found)
+
+    def write_sqlite(self, conn: sqlite3.Connection) -> None:
+        """`write` on a bare SQLite connection (the bulk load's)."""
+        for table, rows, conflict in (
+            (COUNTS, self.counts, _ADD_COUNTS),
+            (DURATIONS, self.durations, _ADD_DURATIONS),
+        ):
+            values = sorted((*k, n) for k, n in rows.items() if n)
+            marks = ", ".join("?" * len(table.columns))
+            conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
+        names = sorted((*k, v) for k, v in self.names.items())
+        conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", names)
+        conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", self.days())
+
+
+def apply(db: Sql, changes: Iterable[tuple[str, bytes | None, bytes | None]]) -> None:
+    """Within a ticket write: for each (helpdesk_id, old body, new body), take the old
+    ticket's contributions off the rollups and add the new one's (None: no ticket)."""
+    deltas = Deltas()
+    for helpdesk_id, old, new in changes:
+        deltas.add(helpdesk_id, old, -1)
+        deltas.add(helpdesk_id, new, 1)
+    deltas.write(db)
+
+
+def rebuild(db: Sql, helpdesk_id: str | None = None) -> int:
+    """Recompute the rollups of one helpdesk (every one: None) from its tickets; returns
+    the tickets read. Runs in the caller's write transaction."""
+    where, params = ("WHERE helpdesk_id = ?", [helpdesk_id]) if helpdesk_id else ("", [])
+    for table in (COUNTS, DURATIONS, AGENTS):
+        db.run(f"DELETE FROM {table.name} {where}", params)
+    # Versions only grow: every day held before changes version (copies of it are stale).
+    db.run(f"UPDATE metric_day_versions SET version = version + 1 {where}", params)
+    seq, read = -1, 0
+    join = " AND t.helpdesk_id = ?" if helpdesk_id else ""
+    while True:
+        rows = db.all(
+            "SELECT t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
+            f" ON b.seq = t.seq WHERE t.seq > ?{join} ORDER BY t.seq LIMIT ?",
+            [seq, *params, FILL_CHUNK],
+        )
+        deltas = Deltas()
+        for row_seq, row_helpdesk, body in rows:
+            deltas.add(row_helpdesk, bytes(body), 1)
+            seq = row_seq
+        deltas.write(db)
+        read += len(rows)
+        if len(rows) < FILL_CHUNK:
+            return read
+
+
+class DaySnapshot(NamedTuple):
+    """The version of each of a period's days with rollups, and the rows of those days
+    whose version a reader's copy lacks, read in one transaction."""
+
+    versions: dict[int, int]
+    counts: list[tuple[int, str, str, int]]  # (day, dim, key, n)
+    durations: list[tuple[int, str, str, int, int]]  # (day, kind, agent_id, value, n)
+    names: dict[str, str]  # agent_id -> name
+
+
+def read_snapshot(
+    db: Sql, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+) -> DaySnapshot:
+    """The days' versions, and the rows of every day whose version is not `known`'s. The
+    versions are read again after the rows, and the whole read again if they moved (a
+    read on either backend may see commits between its statements; rows and versions
+    change together, versions only grow): the rows are those of the versions returned."""
+    for _ in range(SNAPSHOT_TRIES - 1):
+        snap = _read_snapshot(db, helpdesk_id, first_day, last_day, known)
+        if _versions(db, helpdesk_id, first_day, last_day) == snap.versions:
+            return snap
+    return _read_snapshot(db, helpdesk_id, first_day, last_day, known)
+
+
+def _versions(db: Sql, helpdesk_id: str, first_day: int, last_day: int) -> dict[int, int]:
+    return {
+        int(d): int(v)
+        for d, v in db.all(
+            "SELECT day, version FROM metric_day_versions WHERE helpdesk_id = ?"
+            " AND day BETWEEN ? AND ?",
+            (helpdesk_id, first_day, last_day),
+        )
+    }
+
+
+def _read_snapshot(
+    db: Sql, helpdesk_id: str, first_day: int, last_day: int, known: dict[int, int]
+) -> DaySnapshot:
+    versions = _versions(db, helpdesk_id, first_day, last_day)
+    stale = sorted(d for d, v in versions.items() if known.get(d) != v)
+    counts: list[tuple[int, str, str, int]] = []
+    durations: list[tuple[int, str, str, int, int]] = []
+    for lo, hi in _runs(stale):
+        counts.extend(
+            (int(d), str(dim), str(k), int(n))
+            for d, dim, k, n in db.all(
+                "SELECT day, dim, key, n FROM metric_counts WHERE helpdesk_id = ?"
+                " AND day BETWEEN ? AND ? AND n <> 0",
+                (helpdesk_id, lo, hi),
+            )
+        )
+        durations.extend(
+            (int(d), str(kind), str(a), int(v), int(n))
+            for d, kind, a, v, n in db.all(
+                "SELECT day, kind, agent_id, value, n FROM metric_durations"
+                " WHERE helpdesk_id = ? AND kind IN ('frt', 'res') AND day BETWEEN ? AND ?"
+                " AND n <> 0",
+                (helpdesk_id, lo, hi),
+            )
+        )
+    names = {
+        str(a): str(n)
+        for a, n in db.all(
+            "SELECT agent_id, name FROM metric_agents WHERE helpdesk_id = ?", (helpdesk_id,)
+        )
+    }
+    return DaySnapshot(versions, counts, durations, names)
+
+
+def _runs(days: list[int]) -> list[tuple[int, int]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    runs: list[tuple[int, int]] = []
+    for day in days:
+        if runs and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
