@@ -127,6 +127,15 @@ def pinned_range(query: TicketQuery, sort: str) -> Range | None:
     return None if one is None else (one, one)
 
 
+def range_sql(walk: Walk) -> str:
+    """No filter: the key index's range from the cursor (helpdesk, cursor, LIMIT)."""
+    key, order = walk.key, walk.order
+    return (
+        f"SELECT seq, {key} AS k, ticket_id FROM tickets WHERE helpdesk_id = ?"
+        f"{walk.seek(key)} ORDER BY {key} {order}, ticket_id {order} LIMIT ?"
+    )
+
+
 def walk_sql(where: str, walk: Walk, pinned: Range | None, status: bool) -> str:
     """The first WALK index entries from the cursor (within the key's `pinned` range; of
     one status when `status`), filtered by `where`. Parameters: the helpdesk, the status,
@@ -165,11 +174,7 @@ def sorted_page(
     match, when the caller has counted."""
     where, params = where_of(dialect, helpdesk_id, query, slot)
     if params == [helpdesk_id]:
-        sql = (
-            f"SELECT seq, {walk.key} AS k, ticket_id FROM tickets WHERE helpdesk_id = ?"
-            f"{walk.seek(walk.key)} ORDER BY {walk.key} {walk.order}, ticket_id {walk.order}"
-            " LIMIT ?"
-        )
+        sql = range_sql(walk)
         return _bodies(db, db.all(sql, [helpdesk_id, *walk.cursor, walk.limit]), walk)
     if len(query.statuses) > 1 and walk.sort != "status":
         rows: list[Row] = []
