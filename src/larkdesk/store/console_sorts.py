@@ -11,11 +11,11 @@ so that `(key, ticket_id) < (?, ?)` is total on both backends. A page is found s
   status, however the other columns correlate with status (open tickets have no score).
 - any other filter: walk the key's index from the cursor (within the range the filter
   allows of the key itself, when it filters the sort column too) and keep the matches,
-  at most WALK index entries: about limit / (share of tickets matching) rows, so the plan
-  when many match.
+  at most 5,000 index entries: about limit / (share of tickets matching) rows, so the
+  plan when many match.
 - sort: read the matches through their filter's own index and sort them (`+ 0` and
   `|| ''` keep the key's index out of it). Taken at once when few tickets match (the
-  caller's count says so), and when a walk of WALK entries did not fill the page (the
+  caller's count says so), and when the walks did not fill the page (the
   matches lie elsewhere in the key's order, or there are few of them).
 
 bench/console_pages.py measures each sort with the common filters on a million tickets;
@@ -35,7 +35,11 @@ from .sql import Sql
 
 SORT_COLUMNS = ("created_at", "updated_at", "status", "score", "channel", "ticket_type")
 NOT_NULL = frozenset({"created_at", "updated_at"})
-WALK = 5_000
+# Index entries a filtered walk reads before it sorts instead. A second, longer walk (past
+# a block of non-matching rows: score 1 by updated time meets the never-updated tickets
+# first) was tried: at a million tickets it cost about as much as the sort it saved.
+WALKS = (5_000,)
+WALK = WALKS[0]
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 Range = tuple[int, int]
 Row = tuple[int, int, str]  # seq, key, ticket_id
@@ -136,7 +140,7 @@ def range_sql(walk: Walk) -> str:
     )
 
 
-def walk_sql(where: str, walk: Walk, pinned: Range | None, status: bool) -> str:
+def walk_sql(where: str, walk: Walk, pinned: Range | None, status: bool, steps: int = WALK) -> str:
     """The first WALK index entries from the cursor (within the key's `pinned` range; of
     one status when `status`), filtered by `where`. Parameters: the helpdesk, the status,
     the cursor, the range, then `where`'s, then the LIMIT."""
@@ -145,7 +149,7 @@ def walk_sql(where: str, walk: Walk, pinned: Range | None, status: bool) -> str:
         f"SELECT *, {key} AS k FROM tickets WHERE helpdesk_id = ?"
         f"{' AND status = ?' if status else ''}{walk.seek(key)}"
         f"{'' if pinned is None else f' AND {key} BETWEEN ? AND ?'}"
-        f" ORDER BY {key} {order}, ticket_id {order} LIMIT {WALK}"
+        f" ORDER BY {key} {order}, ticket_id {order} LIMIT {steps}"
     )
     # No ORDER BY here: it would read all WALK rows before the first; the rows come in
     # the walk's order (and the page is sorted again).
@@ -197,23 +201,25 @@ def _rows(
     pinned = pinned_range(query, walk.sort)
     head = [helpdesk_id, *query.statuses[:1]] if status else [helpdesk_id]
     scope = [*head, *walk.cursor, *(pinned or ())]
-    rows = db.all(walk_sql(where, walk, pinned, status), [*scope, *params, walk.limit])
-    if len(rows) >= walk.limit or not _walk_was_cut(db, scope, walk, pinned, status):
-        return [(int(s), int(k), str(t)) for s, k, t in rows]
+    for steps in WALKS:
+        sql = walk_sql(where, walk, pinned, status, steps)
+        rows = db.all(sql, [*scope, *params, walk.limit])
+        if len(rows) >= walk.limit or not _walk_was_cut(db, scope, walk, pinned, status, steps):
+            return [(int(s), int(k), str(t)) for s, k, t in rows]
     where, params = where_of(dialect, helpdesk_id, query, slot)
     rows = db.all(sort_sql(where, walk), [*params, *walk.cursor, walk.limit])
     return [(int(s), int(k), str(t)) for s, k, t in rows]
 
 
 def _walk_was_cut(
-    db: Sql, scope: list[Any], walk: Walk, pinned: Range | None, status: bool
+    db: Sql, scope: list[Any], walk: Walk, pinned: Range | None, status: bool, steps: int
 ) -> bool:
-    """Whether the walked range holds more than WALK index entries."""
+    """Whether the walked range holds more than `steps` index entries."""
     key, order = walk.key, walk.order
     row = db.one(
         f"SELECT 1 FROM tickets WHERE helpdesk_id = ?{' AND status = ?' if status else ''}"
         f"{walk.seek(key)}{'' if pinned is None else f' AND {key} BETWEEN ? AND ?'}"
-        f" ORDER BY {key} {order}, ticket_id {order} LIMIT 1 OFFSET {WALK}",
+        f" ORDER BY {key} {order}, ticket_id {order} LIMIT 1 OFFSET {steps}",
         scope,
     )
     return row is not None
