@@ -29,6 +29,7 @@ from .conftest import (
     stop_server,
 )
 from .console_data import IMG, SCRIPT, Seeded, seed
+from .console_tour import PAGES, Desk, tour
 
 
 def chromium_path() -> str:
@@ -243,3 +244,18 @@ def test_the_console_in_chromium(browser: Any, world: Any, tmp_path: Path) -> No
     assert "/console/signin" in page.url
     assert not [s for s in seen if s.startswith("error")], seen
     context.close()
+
+
+def test_every_page_paints(browser: Any, world: Any) -> None:
+    """The walk that takes the README's screenshots and the bench's first paints: every
+    page loads signed in (not sent back to sign in) and paints."""
+    server, identity, _, seeded = world
+    context = browser.new_context(locale="en-US")
+    painted = tour(
+        context,
+        Desk(server.base_url, identity.helpdesk_id, seeded.ticket_ids[0]),
+        lambda page: sign_in(page, identity),
+    )
+    context.close()
+    assert set(painted) == set(PAGES)
+    assert all(0 < ms < 30_000 for ms in painted.values()), painted

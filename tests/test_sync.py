@@ -99,6 +99,12 @@ def test_first_sync_resumes_then_syncs_are_incremental_and_idempotent(
         assert third.stored >= len(changed) + len(fresh)
         assert third.fetched < 200  # only what changed (and the overlap), not everything
         assert current_tickets(store, hd) == seeded.current()
+        # the status history: the state each sync brought, from its source, none invented
+        moved = next(t for t in changed if t.status != 52)
+        history = store.ticket_history(hd, str(moved.ticket_id))
+        assert history is not None and history[0].old_status is None
+        assert history[-1].new_status == 52 and len(history) <= 2
+        assert {(h.actor.kind, h.actor.source) for h in history} == {("sync", remote.base_url)}
         assert sync_once(client, store, remote).stored >= 0  # harmless to repeat
         assert current_tickets(store, hd) == seeded.current()
 

@@ -12,6 +12,7 @@ from ..errors import FeishuError
 from ..helpdesk.models import CustomizedFieldDisplayItem
 from ..helpdesk.tickets.bodies import UpdateTicketBody, check_update
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
+from ..store.base import Actor
 from .options import cli_store, db_option
 
 _helpdesk = click.option(
@@ -34,7 +35,10 @@ def _run(db: str, ticket_id: str, helpdesk_id: str | None, change: UpdateTicketB
             if change is None:
                 body = lifecycle.get_ticket(helpdesk_id, ticket_id)
             else:
-                body = lifecycle.update_ticket(helpdesk_id, ticket_id, check_update(change))
+                by = Actor("operator", source="cli")
+                body = lifecycle.update_ticket(
+                    helpdesk_id, ticket_id, check_update(change), None, by
+                )
         except FeishuError as exc:
             raise click.ClickException(exc.message) from None
     click.echo(body.decode("utf-8"))

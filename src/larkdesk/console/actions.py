@@ -22,7 +22,7 @@ from ..helpdesk.messages.service import Draft, TicketMessages
 from ..helpdesk.models import CustomizedFieldDisplayItem
 from ..helpdesk.tickets.bodies import UpdateTicketBody, check_update
 from ..helpdesk.tickets.lifecycle import TicketLifecycle
-from ..store.base import Store
+from ..store.base import Actor, Store
 from . import i18n
 from .pages import Pages
 from .session import SignInRefused, operator_session, sign_in_app
@@ -173,10 +173,12 @@ class Actions:
             request.path_params["helpdesk_id"],
             request.path_params["ticket_id"],
         )
+        page = await self.web.page(request)
+        by = console_actor(page.session.who if page.session else "")
         try:
             change = check_update(_update_body(form))
             await anyio.to_thread.run_sync(
-                self.lifecycle.update_ticket, helpdesk_id, ticket_id, change
+                self.lifecycle.update_ticket, helpdesk_id, ticket_id, change, None, by
             )
         except FeishuError as exc:
             return await self.pages.ticket(request, error=exc.message)
@@ -202,6 +204,13 @@ class Actions:
         if done:
             self.on_retry()
         return await self.pages.events(request, note="queued_retry" if done else "none")
+
+
+def console_actor(who: str) -> Actor:
+    """Who a console session acts as (the app it signed in with, or the operator)."""
+    if who == "operator":
+        return Actor("operator", source="console")
+    return Actor("app", who, source="console")
 
 
 def _update_body(form: FormData) -> UpdateTicketBody:

@@ -29,6 +29,7 @@ from ..transfer.export.sinks import CsvSink
 DAY_MS = 86_400_000
 PAGE_SIZE = 50
 CSV_PAGE = 2000
+COUNT_CAP = 10_000  # a filtered view's count shows "10000+" past it
 # Console-only parameters: everything else goes to the list API's parser.
 DATES = {
     "created_from": ("create_time_start", 0),
@@ -125,20 +126,43 @@ def cursor_of(row: SortedTicket) -> str:
     return f"{row.key}:{row.ticket_id}"
 
 
-def page_of(store: Store, helpdesk_id: str, view: ListView) -> tuple[list[SortedTicket], bool]:
-    """One page of the view (PAGE_SIZE rows) and whether another follows."""
+def page_of(
+    store: Store, helpdesk_id: str, view: ListView, total: int | None = None
+) -> tuple[list[SortedTicket], bool]:
+    """One page of the view (PAGE_SIZE rows) and whether another follows; `total` (the
+    view's count, when known) lets the store sort a few matches at once."""
     rows = store.sorted_tickets(
-        helpdesk_id, view.query, view.slot, view.sort, view.descending, view.after, PAGE_SIZE + 1
+        helpdesk_id,
+        view.query,
+        view.slot,
+        view.sort,
+        view.descending,
+        view.after,
+        PAGE_SIZE + 1,
+        total,
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 def total_of(store: Store, helpdesk_id: str, view: ListView) -> int:
-    """How many tickets the view holds; with no filter, the helpdesk's kept count."""
+    """How many tickets the view holds: with no filter, the helpdesk's kept count; else
+    counted up to COUNT_CAP (COUNT_CAP + 1: more), so that a view of half a million
+    tickets is not read whole to be counted (`total_text`)."""
     unfiltered = dataclasses.replace(TicketQuery(), page=1, page_size=1)
     if view.query == unfiltered and view.slot == TimeSlot():
         return store.count_tickets(helpdesk_id)
-    return store.count_matching(helpdesk_id, view.query, view.slot)
+    links_only = dataclasses.replace(view.query, agent_id=None, tags=(), created=None, updated=None)
+    if links_only == unfiltered and view.slot == TimeSlot():
+        # an agent's or a tag's tickets: the list API counts them in their own index
+        return store.list_tickets(helpdesk_id, view.query).total
+    return store.count_matching(helpdesk_id, view.query, view.slot, COUNT_CAP)
+
+
+def total_text(view: ListView, total: int) -> str:
+    """The count as the page shows it: "10000+" past the cap of a filtered view."""
+    unfiltered = dataclasses.replace(TicketQuery(), page=1, page_size=1)
+    filtered = view.query != unfiltered or view.slot != TimeSlot()
+    return f"{COUNT_CAP}+" if filtered and total > COUNT_CAP else str(total)
 
 
 def matching(store: Store, helpdesk_id: str, view: ListView) -> Iterator[SortedTicket]:

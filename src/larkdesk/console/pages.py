@@ -91,11 +91,11 @@ class Pages:
                 next_after="",
                 statuses=STATUSES,
             )
-        rows, more = await anyio.to_thread.run_sync(
-            listing.page_of, self.store, helpdesk.helpdesk_id, view
-        )
         total = await anyio.to_thread.run_sync(
             listing.total_of, self.store, helpdesk.helpdesk_id, view
+        )
+        rows, more = await anyio.to_thread.run_sync(
+            listing.page_of, self.store, helpdesk.helpdesk_id, view, total
         )
         return self.web.render(
             page,
@@ -104,7 +104,7 @@ class Pages:
             view=view,
             rows=[(row, read_stored(row.body)) for row in rows],
             more=more,
-            total=total,
+            total=listing.total_text(view, total),
             next_after=listing.cursor_of(rows[-1]) if rows and more else "",
             statuses=STATUSES,
             error=None,
@@ -156,6 +156,7 @@ class Pages:
             msgspec.json.decode(c, type=Comments) for c in self.store.list_comments(ticket_id)
         ]
         events = self.store.helpdesk_event_log(helpdesk.helpdesk_id, ticket_id, 50)
+        history = self.store.ticket_history(helpdesk.helpdesk_id, ticket_id) or []
         fields = [
             (
                 key,
@@ -184,6 +185,7 @@ class Pages:
             "messages": messages,
             "senders": SENDERS,
             "comments": comments,
+            "history": history,
             "events": events,
             "tag_text": ", ".join(t.name or "" for t in ticket.tags or ()),
         }

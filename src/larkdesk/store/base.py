@@ -11,6 +11,7 @@ from typing import Protocol
 from .console_records import SortedTicket, TimeSlot
 from .event_records import Attempt, Delivery, EventLogEntry, EventSettings, OutboundEvent
 from .health import OutboxBacklog
+from .history_records import SYSTEM, Actor, HistoryEntry
 from .records import (
     App,
     CommentRecord,
@@ -42,6 +43,8 @@ from .records import (
 from .surface_store import SurfaceStore
 
 __all__ = [
+    "SYSTEM",
+    "Actor",
     "App",
     "Attempt",
     "CommentRecord",
@@ -53,6 +56,7 @@ __all__ = [
     "EventLogEntry",
     "EventSettings",
     "Helpdesk",
+    "HistoryEntry",
     "ImageRecord",
     "InTransaction",
     "IssuedToken",
@@ -115,8 +119,10 @@ class Store(SurfaceStore, Protocol):
         ...
 
     # tickets
-    def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:
-        """Insert or replace tickets by ticket_id, all or nothing; returns the count."""
+    def upsert_tickets(self, records: Iterable[TicketRecord], by: Actor | None = SYSTEM) -> int:
+        """Insert or replace tickets by ticket_id, all or nothing; returns the count. `by`
+        (an import or sync and its source) is who, for the status and stage history; None
+        writes none (a demo load: its tickets have no history)."""
         ...
 
     def load_tickets(self, records: Iterable[TicketRecord]) -> int:
@@ -133,9 +139,11 @@ class Store(SurfaceStore, Protocol):
         """The ticket's wire JSON; None unless it exists (in `helpdesk_id`, when given)."""
         ...
 
-    def create_ticket(self, record: TicketRecord, events: Sequence[OutboundEvent] = ()) -> bool:
-        """Insert a new ticket, and its events into the outbox, in one transaction; False
-        (and nothing written) if its ticket_id is taken."""
+    def create_ticket(
+        self, record: TicketRecord, events: Sequence[OutboundEvent] = (), by: Actor = SYSTEM
+    ) -> bool:
+        """Insert a new ticket, its events into the outbox and its first history entry
+        (`by`), in one transaction; False (and nothing written) if its ticket_id is taken."""
         ...
 
     def update_ticket(
@@ -310,11 +318,22 @@ class Store(SurfaceStore, Protocol):
         descending: bool,
         after: tuple[int, str] | None,
         limit: int,
+        expected: int | None = None,
     ) -> list[SortedTicket]:
-        """A keyset page of matching tickets by a list column (then ticket_id), no cap."""
+        """A keyset page of matching tickets by a list column (then ticket_id), no cap;
+        `expected`: how many match, when the caller counted (it picks the plan)."""
         ...
 
-    def count_matching(self, helpdesk_id: str, query: TicketQuery, slot: TimeSlot) -> int: ...
+    def count_matching(
+        self, helpdesk_id: str, query: TicketQuery, slot: TimeSlot, cap: int | None = None
+    ) -> int:
+        """How many tickets match; with `cap`, at most cap + 1 ("more than cap")."""
+        ...
+
+    def ticket_history(self, helpdesk_id: str, ticket_id: str) -> list[HistoryEntry] | None:
+        """The ticket's status and stage history, oldest first; None: no such ticket."""
+        ...
+
     def helpdesk_event_log(
         self, helpdesk_id: str, ticket_id: str | None, limit: int
     ) -> list[EventLogEntry]:

@@ -2,8 +2,7 @@
 helpdesks of a tenant, tickets sorted by any list column with keyset paging, counts,
 the events delivered for one ticket, and "retry now" of a delivery.
 
-Sorting keys are the filter columns with NULL read as -2 (never a real value), so the
-keyset comparison `(key, ticket_id) < (?, ?)` is total on both backends.
+Sorted pages and their plans are `console_sorts`'.
 """
 
 from __future__ import annotations
@@ -11,16 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Helpdesk, TicketQuery
-from .body_filters import body_condition
 from .console_records import SortedTicket, TimeSlot
+from .console_sorts import SORT_COLUMNS, Walk, key_of, sorted_page, where_of
 from .event_records import FAILED, PENDING, EventLogEntry
-from .filters import Dialect, where_clause, without_nul
+from .filters import Dialect, without_nul
 from .outbox import event_log_rows
 from .sql import Sql
 
-SORT_COLUMNS = ("created_at", "updated_at", "status", "score", "channel", "ticket_type")
-DAY_MS, HOUR_MS = 86_400_000, 3_600_000
-__all__ = ["SortedTicket", "TimeSlot"]
+__all__ = ["SORT_COLUMNS", "SortedTicket", "TimeSlot"]
 
 
 def list_helpdesks(db: Sql, tenant_key: str | None) -> list[Helpdesk]:
@@ -33,20 +30,6 @@ def list_helpdesks(db: Sql, tenant_key: str | None) -> list[Helpdesk]:
     return [Helpdesk(*row) for row in db.all(sql + " ORDER BY name, helpdesk_id", params)]
 
 
-def _where(
-    dialect: Dialect, helpdesk_id: str, query: TicketQuery, slot: TimeSlot
-) -> tuple[str, list[Any]]:
-    where, params = where_clause(helpdesk_id, query, dialect)
-    if slot.weekday is not None:  # 1970-01-01 was a Thursday (weekday 3)
-        where += f" AND (created_at / {DAY_MS} + 3) % 7 = ?"
-        params.append(slot.weekday)
-    if slot.hour is not None:
-        where += f" AND (created_at / {HOUR_MS}) % 24 = ?"
-        params.append(slot.hour)
-    body_sql, body_params = body_condition(dialect, slot.city, slot.reason)
-    return where + body_sql, [*params, *body_params]
-
-
 def sorted_tickets(
     db: Sql,
     dialect: Dialect,
@@ -57,38 +40,37 @@ def sorted_tickets(
     descending: bool,
     after: tuple[int, str] | None,
     limit: int,
+    expected: int | None = None,
 ) -> list[SortedTicket]:
-    """A keyset page of the matching tickets by `sort` (then ticket_id), after `after`."""
-    if sort not in SORT_COLUMNS:
-        raise ValueError(f"cannot sort by {sort!r}")
+    """A keyset page of the matching tickets by `sort` (then ticket_id), after `after`
+    (`console_sorts`); `expected`: how many match, when the caller has counted."""
+    key_of(sort)  # an unknown sort is a ValueError before any SQL
     searchable = without_nul(query)
     if searchable is None:
         return []
-    where, params = _where(dialect, helpdesk_id, searchable, slot)
-    # created_at is never NULL: the bare column lets the list order's index serve the sort
-    key = sort if sort == "created_at" else f"COALESCE({sort}, -2)"
-    order = "DESC" if descending else "ASC"
-    if after is not None:
-        where += f" AND ({key}, ticket_id) {'<' if descending else '>'} (?, ?)"
-        params.extend(after)
-    sql = (
-        f"SELECT t.k, t.ticket_id, b.body FROM (SELECT seq, {key} AS k, ticket_id"
-        f" FROM tickets {where} ORDER BY k {order}, ticket_id {order} LIMIT ?) t"
-        f" JOIN ticket_bodies b ON b.seq = t.seq ORDER BY t.k {order}, t.ticket_id {order}"
-    )
-    rows = db.all(sql, [*params, limit])
-    return [SortedTicket(int(k), str(tid), bytes(body)) for k, tid, body in rows]
+    walk = Walk(sort, descending, after, limit)
+    return sorted_page(db, dialect, helpdesk_id, searchable, slot, walk, expected)
 
 
 def count_matching(
-    db: Sql, dialect: Dialect, helpdesk_id: str, query: TicketQuery, slot: TimeSlot
+    db: Sql,
+    dialect: Dialect,
+    helpdesk_id: str,
+    query: TicketQuery,
+    slot: TimeSlot,
+    cap: int | None = None,
 ) -> int:
-    """How many of the helpdesk's tickets match (no 10,000 cap)."""
+    """How many of the helpdesk's tickets match; with `cap`, counting stops past it (a
+    count of cap + 1 means "more than cap")."""
     searchable = without_nul(query)
     if searchable is None:
         return 0
-    where, params = _where(dialect, helpdesk_id, searchable, slot)
-    row = db.one(f"SELECT count(*) FROM tickets {where}", params)
+    where, params = where_of(dialect, helpdesk_id, searchable, slot)
+    if cap is not None:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM tickets {where} LIMIT ?) capped"
+        row = db.one(sql, [*params, cap + 1])
+    else:
+        row = db.one(f"SELECT count(*) FROM tickets {where}", params)
     return int(row[0]) if row else 0
 
 

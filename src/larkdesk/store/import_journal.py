@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import msgspec
 
 from . import rollups, tickets
-from .base import TicketRecord
+from .base import Actor, TicketRecord
+from .history import HISTORY
 from .sql import Sql, Table, marks
 
 PUBLISHING, ROLLING_BACK, DONE = "publishing", "rolling back", "done"
@@ -28,6 +29,7 @@ IMPORT_UNDO = Table(
     "import_undo", (("ticket_id", "text"), ("previous", "bytea"), ("written", "bytea"))
 )
 # A ticket written twice by one import keeps its state from before the first write.
+UNDONE = Actor("system", source="import undone")  # the history of restored tickets
 _KEEP_PREVIOUS = "ON CONFLICT (ticket_id) DO UPDATE SET written = excluded.written"
 _COLUMNS = ", ".join(f"t.{name}" for name in tickets.TICKETS.names)
 
@@ -73,16 +75,17 @@ def begin(db: Sql, run: ImportMarker) -> None:
     )
 
 
-def _hold(db: Sql, run_id: str, now_ms: int, state: str = PUBLISHING) -> None:
+def _hold(db: Sql, run_id: str, now_ms: int, state: str = PUBLISHING) -> ImportMarker:
     found = marker(db)
     if found is None or found.run_id != run_id or found.state != PUBLISHING:
         raise ImportInProgress("the import was taken for dead and is being undone")
     db.run("UPDATE import_runs SET state = ?, heartbeat_ms = ? WHERE one = 1", (state, now_ms))
+    return found
 
 
 def publish(db: Sql, run_id: str, chunk: Sequence[TicketRecord], now_ms: int) -> None:
     """Write one chunk of the import, journaling what it replaces."""
-    _hold(db, run_id, now_ms)
+    run = _hold(db, run_id, now_ms)
     ids = [r.ticket_id for r in chunk]
     journaled = {
         ticket_id
@@ -92,7 +95,7 @@ def publish(db: Sql, run_id: str, chunk: Sequence[TicketRecord], now_ms: int) ->
     }
     previous = _records(db, [i for i in ids if i not in journaled])
     undo = [(r.ticket_id, _encode(previous.get(r.ticket_id)), digest(r.body)) for r in chunk]
-    tickets.write_chunk(db, chunk)
+    tickets.write_chunk(db, chunk, Actor("import", source=run.source))
     db.insert_rows(IMPORT_UNDO, undo, _KEEP_PREVIOUS)
 
 
@@ -145,7 +148,7 @@ def undo_step(db: Sql, limit: int) -> int:
         else:
             restore.append(_decode(bytes(previous)))
     if restore:
-        tickets.write_chunk(db, restore)
+        tickets.write_chunk(db, restore, UNDONE)
     _delete(db, drop)
     rollups.apply(db, dropped)
     db.delete_where("import_undo", "ticket_id", ids)
@@ -203,7 +206,7 @@ def _delete(db: Sql, drop: list[tuple[int, str]]) -> None:
     if not drop:
         return
     seqs = [seq for seq, _ in drop]
-    for table in ("ticket_agents", "ticket_tags", "ticket_bodies", "tickets"):
+    for table in ("ticket_agents", "ticket_tags", "ticket_bodies", "tickets", HISTORY.name):
         db.delete_where(table, "seq", seqs)
     per_helpdesk: dict[str, int] = defaultdict(int)
     for _, helpdesk_id in drop:

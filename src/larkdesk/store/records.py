@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .event_records import OutboundEvent
+from .history_records import SYSTEM, Actor
 from .sql import Sql
 
 
@@ -155,6 +156,7 @@ class TicketWrite:
     record: TicketRecord
     comments: tuple[CommentRecord, ...] = ()
     events: tuple[OutboundEvent, ...] = ()
+    by: Actor = SYSTEM  # who, for the status and stage history
 
 
 Rewrite = Callable[[bytes, Sequence[TagRecord]], TicketWrite]

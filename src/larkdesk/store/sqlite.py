@@ -234,7 +234,7 @@ class SQLiteStore(SqlStore):
             if empty:
                 count = sqlite_bulk.load(self._writer, records, self._close_readers)
         if not empty:
-            return self.upsert_tickets(distinct_ids(records))
+            return self.upsert_tickets(distinct_ids(records), None)
         self.analyze()
         return count
 

@@ -14,6 +14,7 @@ from . import (
     console_reads,
     fields,
     health,
+    history,
     identities,
     import_journal,
     messages,
@@ -25,11 +26,14 @@ from . import (
     tokens,
 )
 from .base import (
+    SYSTEM,
+    Actor,
     App,
     ComposeMessage,
     CustomizedFieldRecord,
     DuplicateKeyError,
     Helpdesk,
+    HistoryEntry,
     ImageRecord,
     IssuedToken,
     MessagePage,
@@ -130,14 +134,14 @@ class SqlStore(SurfaceSql):
 
     # -- tickets --------------------------------------------------------------
 
-    def upsert_tickets(self, records: Iterable[TicketRecord]) -> int:
-        count = self._write(tickets.upsert, records, self.upsert_chunk)
+    def upsert_tickets(self, records: Iterable[TicketRecord], by: Actor | None = SYSTEM) -> int:
+        count = self._write(tickets.upsert, records, self.upsert_chunk, by)
         if count >= BIG_WRITE:
             self._after_big_write()
         return count
 
     def load_tickets(self, records: Iterable[TicketRecord]) -> int:
-        return self.upsert_tickets(distinct_ids(records))
+        return self.upsert_tickets(distinct_ids(records), None)  # no history, as SQLite's
 
     # -- an import published in chunks (`import_journal`, `transfer.publish`) --
 
@@ -182,9 +186,11 @@ class SqlStore(SurfaceSql):
     def get_ticket(self, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
         return self._read(tickets.get_ticket, ticket_id, helpdesk_id)
 
-    def create_ticket(self, record: TicketRecord, events: Sequence[OutboundEvent] = ()) -> bool:
+    def create_ticket(
+        self, record: TicketRecord, events: Sequence[OutboundEvent] = (), by: Actor = SYSTEM
+    ) -> bool:
         try:
-            return self._write(tickets.create_ticket, record, events)
+            return self._write(tickets.create_ticket, record, events, by)
         except DuplicateKeyError:  # another worker took the id meanwhile
             return False
 
@@ -325,6 +331,7 @@ class SqlStore(SurfaceSql):
         descending: bool,
         after: tuple[int, str] | None,
         limit: int,
+        expected: int | None = None,
     ) -> list[SortedTicket]:
         return self._read(
             console_reads.sorted_tickets,
@@ -336,10 +343,16 @@ class SqlStore(SurfaceSql):
             descending,
             after,
             limit,
+            expected,
         )
 
-    def count_matching(self, helpdesk_id: str, query: TicketQuery, slot: TimeSlot) -> int:
-        return self._read(console_reads.count_matching, self.dialect, helpdesk_id, query, slot)
+    def count_matching(
+        self, helpdesk_id: str, query: TicketQuery, slot: TimeSlot, cap: int | None = None
+    ) -> int:
+        return self._read(console_reads.count_matching, self.dialect, helpdesk_id, query, slot, cap)
+
+    def ticket_history(self, helpdesk_id: str, ticket_id: str) -> list[HistoryEntry] | None:
+        return self._read(history.ticket_history, helpdesk_id, ticket_id)
 
     def helpdesk_event_log(
         self, helpdesk_id: str, ticket_id: str | None, limit: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import comments, outbox, rollups, tags
+from . import comments, history, outbox, rollups, tags
 from .base import (
     ConflictError,
     Rewrite,
@@ -23,6 +23,7 @@ from .base import (
 )
 from .event_records import OutboundEvent
 from .filters import Dialect, scan_statement, without_nul
+from .history_records import SYSTEM, Actor
 from .identities import names_nothing
 from .sql import KEEP, REPLACE, Sql, Table, marks
 
@@ -66,21 +67,25 @@ def chunks(records: Iterable[TicketRecord], size: int) -> Iterator[list[TicketRe
         yield list(chunk.values())
 
 
-def upsert(db: Sql, records: Iterable[TicketRecord], chunk_size: int) -> int:
+def upsert(
+    db: Sql, records: Iterable[TicketRecord], chunk_size: int, by: Actor | None = SYSTEM
+) -> int:
     """Insert or replace tickets by ticket_id; returns the count."""
     count = 0
     for chunk in chunks(records, chunk_size):
-        write_chunk(db, chunk)
+        write_chunk(db, chunk, by)
         count += len(chunk)
     return count
 
 
-def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
-    """Insert new tickets with fresh seqs, update existing ones in place (rows locked)."""
+def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTEM) -> None:
+    """Insert new tickets with fresh seqs, update existing ones in place (rows locked);
+    `by` is who, for the status and stage history (None: a demo load, which has none)."""
     existing = {
-        ticket_id: (seq, helpdesk_id, bytes(body))
-        for ticket_id, seq, helpdesk_id, body in db.all(
-            "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t"
+        ticket_id: (seq, helpdesk_id, bytes(body), (status, stage))
+        for ticket_id, seq, helpdesk_id, body, status, stage in db.all(
+            "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body, t.status, t.ticket_type"
+            " FROM tickets t"
             f" JOIN ticket_bodies b ON b.seq = t.seq WHERE t.ticket_id IN"
             f" ({marks(len(chunk))}) ORDER BY t.ticket_id{db.for_update}",
             [r.ticket_id for r in chunk],
@@ -93,6 +98,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
     agents: list[tuple[str, int]] = []
     tag_links: list[tuple[str, int]] = []
     new_per_helpdesk: dict[str, int] = {}
+    written: list[tuple[int, history.Before | None, TicketRecord]] = []
     changed: list[tuple[str, bytes | None, bytes | None]] = []  # for the metrics rollups
     for r in chunk:
         found = existing.get(r.ticket_id)
@@ -111,6 +117,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
             seq = found[0]
             updates.append((seq, *filters))
         bodies.append((seq, r.body))
+        written.append((seq, None if found is None else found[3], r))
         changed.append((r.helpdesk_id, found[2] if found else None, r.body))
         agents.extend((agent_id, seq) for agent_id in r.agent_ids)
         tag_links.extend((name, seq) for name in r.tag_names)
@@ -128,6 +135,8 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord]) -> None:
     db.insert_rows(TICKET_AGENTS, agents, KEEP)
     db.insert_rows(TICKET_TAGS, tag_links, KEEP)
     rollups.apply(db, changed)
+    if by is not None:
+        history.moved(db, written, by)
 
 
 def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
@@ -144,11 +153,13 @@ def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes
     return bytes(row[1])
 
 
-def create_ticket(db: Sql, record: TicketRecord, events: Sequence[OutboundEvent] = ()) -> bool:
+def create_ticket(
+    db: Sql, record: TicketRecord, events: Sequence[OutboundEvent] = (), by: Actor = SYSTEM
+) -> bool:
     """Insert a new ticket and its events; False (and nothing written) if its id is taken."""
     if db.one("SELECT 1 FROM tickets WHERE ticket_id = ?", (record.ticket_id,)) is not None:
         return False
-    write_chunk(db, [record])
+    write_chunk(db, [record], by)
     outbox.add_events(db, events)
     return True
 
@@ -170,7 +181,7 @@ def update_ticket(
     if body is None:  # a ticket row always has its body; guard the type all the same
         return None
     write = rewrite(bytes(body[0]), tags.ensure_tags(db, helpdesk_id, wanted))
-    write_chunk(db, [write.record])
+    write_chunk(db, [write.record], write.by)
     comments.add_comments(db, seq, write.comments)
     outbox.add_events(db, write.events)
     return write.record

@@ -27,7 +27,14 @@ from ..client.http import WireTicket
 from ..client.walker import By, now_ms
 from ..helpdesk.fields.bodies import TicketCustomizedField, encode_definition, is_digits
 from ..helpdesk.stored import UnstorableTicket, kept_record
-from ..store.base import ConflictError, CustomizedFieldRecord, Store, SyncState, TicketRecord
+from ..store.base import (
+    Actor,
+    ConflictError,
+    CustomizedFieldRecord,
+    Store,
+    SyncState,
+    TicketRecord,
+)
 from .remote import Remote
 
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000
@@ -178,7 +185,8 @@ class _Mirror:
         if not batch:
             return
         try:
-            self.report.stored += self.store.upsert_tickets(batch)
+            by = Actor("sync", self.remote.app_id, source=self.remote.base_url)
+            self.report.stored += self.store.upsert_tickets(batch, by)
         except ConflictError as exc:
             raise SyncFailed(str(exc)) from None
         if self.progress is not None:

@@ -12,6 +12,8 @@ import msgspec
 from ...errors import BadRequest, ResourceNotFound
 from ...events.wire import ticket_created, ticket_updated
 from ...store.base import (
+    SYSTEM,
+    Actor,
     CommentRecord,
     Rewrite,
     Store,
@@ -84,14 +86,16 @@ class TicketLifecycle:
         ticket_id: str,
         change: UpdateTicketBody,
         actor: TicketUser | None = None,
+        by: Actor = SYSTEM,
     ) -> bytes:
         """Apply the update in one transaction; return the ticket's new wire JSON. `actor`:
-        the user of a user access token, who closes (51) and comments."""
+        the user of a user access token, who closes (51) and comments; `by`: who, for
+        the status and stage history."""
         fields: dict[str, CustomizedFieldDisplayItem | None] = {}
         if change.customized_fields is not None:
             fields = checked_values(self.definitions(helpdesk_id), change.customized_fields)
         proposed = self._proposed_tags(helpdesk_id, change.tag_names or [])
-        rewrite = self._rewrite(helpdesk_id, change, fields, actor)
+        rewrite = self._rewrite(helpdesk_id, change, fields, actor, by)
         record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
         if record is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
@@ -128,6 +132,7 @@ class TicketLifecycle:
         change: UpdateTicketBody,
         fields: dict[str, CustomizedFieldDisplayItem | None],
         actor: TicketUser | None,
+        by: Actor,
     ) -> Rewrite:
         def rewrite(body: bytes, tags: Sequence[TagRecord]) -> TicketWrite:
             ticket = read_stored(body)
@@ -143,12 +148,12 @@ class TicketLifecycle:
                 raise BadRequest(str(exc)) from None
             comments = tuple(_comment_record(c, ticket.created_at) for c in history)
             events = ticket_updated(before, ticket, helpdesk_id, now)
-            return TicketWrite(to_record(ticket, helpdesk_id), comments, events)
+            return TicketWrite(to_record(ticket, helpdesk_id), comments, events, by)
 
         return rewrite
 
     def start_service(
-        self, helpdesk_id: str, tenant_key: str, request: StartServiceBody
+        self, helpdesk_id: str, tenant_key: str, request: StartServiceBody, by: Actor = SYSTEM
     ) -> StartedService:
         """A new ticket for the guest: a bot ticket, or a human one that the appointed
         agents enter at once (queued for an agent when none is appointed)."""
@@ -176,7 +181,7 @@ class TicketLifecycle:
                 ticket.agent_entry_time = now
             chat_id = chat_id_of(helpdesk_id, ticket.ticket_id)
             events = (ticket_created(ticket, helpdesk_id, chat_id),)
-            if self._store.create_ticket(to_record(ticket, helpdesk_id), events):
+            if self._store.create_ticket(to_record(ticket, helpdesk_id), events, by):
                 self._on_events()
                 return StartedService(chat_id, ticket.ticket_id)
         raise BadRequest("could not allocate a ticket id; try again")

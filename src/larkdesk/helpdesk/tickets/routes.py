@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...auth.gateway import Api, Gateway
+from ...auth.gateway import Api, Caller, Gateway
 from ...ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS, TICKET_GET_LIMITS
 from ...server import envelope
 from ...server.limits import START_SERVICE_BODY_BYTES, UPDATE_TICKET_BODY_BYTES
+from ...store.base import Actor
 from ..json_body import decode_body, read_body
 from ..scopes import READ_SCOPES, WRITE_SCOPES
 from .bodies import StartServiceBody, UpdateTicketBody, check_start, check_update
@@ -31,6 +32,13 @@ UPDATE_TICKET = Api(
 START_SERVICE = Api("helpdesk.v1.ticket.start_service", WRITE_SCOPES, START_SERVICE_LIMITS)
 TICKETS = "/open-apis/helpdesk/v1/tickets"
 START_SERVICE_PATH = "/open-apis/helpdesk/v1/start_service"
+
+
+def actor_of(caller: Caller) -> Actor:
+    """Who an API call acts as, for the status and stage history."""
+    if caller.user is not None:
+        return Actor("user", caller.user.id or "", caller.user.name or "", "api")
+    return Actor("app", caller.app.app_id, caller.app.name, "api")
 
 
 class TicketRoutes:
@@ -77,6 +85,7 @@ class TicketRoutes:
             request.path_params["id"],
             change,
             caller.user,  # a user access token's user acts (closes, comments)
+            actor_of(caller),
         )
         return envelope.success({})
 
@@ -90,6 +99,7 @@ class TicketRoutes:
             caller.helpdesk.helpdesk_id,
             caller.helpdesk.tenant_key,
             body,
+            actor_of(caller),
         )
         return envelope.success({"chat_id": started.chat_id, "ticket_id": started.ticket_id})
 

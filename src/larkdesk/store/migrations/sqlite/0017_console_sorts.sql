@@ -1,0 +1,22 @@
+-- larkdesk schema, version 17 (issue 11): the console's ticket list sorts by any of its
+-- columns with keyset paging on (key, ticket_id), the key being the column with NULL read
+-- as -2 (store/console_reads.py). One index per sort key, in that order, so a page walks
+-- one index range from its cursor instead of sorting every match (0.25-0.7 s at 200,000
+-- tickets before). created_at is served by tickets_order already; the updated_at one
+-- replaces tickets_updated, its prefix (the list API's update_time window uses it alike).
+CREATE INDEX tickets_sort_updated ON tickets (helpdesk_id, updated_at, ticket_id);
+DROP INDEX tickets_updated;
+CREATE INDEX tickets_sort_status ON tickets (helpdesk_id, COALESCE(status, -2), ticket_id);
+CREATE INDEX tickets_sort_score ON tickets (helpdesk_id, COALESCE(score, -2), ticket_id);
+CREATE INDEX tickets_sort_channel ON tickets (helpdesk_id, COALESCE(channel, -2), ticket_id);
+CREATE INDEX tickets_sort_type ON tickets (helpdesk_id, COALESCE(ticket_type, -2), ticket_id);
+-- The same keys within one status (the open and closed views walk one status at a time,
+-- however the other columns correlate with it: open tickets have no score).
+CREATE INDEX tickets_status_updated ON tickets (helpdesk_id, status, updated_at, ticket_id);
+CREATE INDEX tickets_status_score ON tickets (helpdesk_id, status, COALESCE(score, -2), ticket_id);
+CREATE INDEX tickets_status_channel ON tickets (helpdesk_id, status, COALESCE(channel, -2), ticket_id);
+CREATE INDEX tickets_status_type ON tickets (helpdesk_id, status, COALESCE(ticket_type, -2), ticket_id);
+-- Statistics for the new indexes (sampled, as SQLiteStore.analyze): without them the
+-- planner may take one of them for a plain helpdesk_id lookup.
+PRAGMA analysis_limit = 1000;
+ANALYZE tickets;
