@@ -66,6 +66,8 @@ def load(
 
 
 def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
+    if not is_empty(conn):  # filled by another process since the caller looked
+        raise ConflictError("the store holds tickets now; nothing was bulk-loaded")
     marks = ", ".join("?" for _ in _TABLES)
     schema = conn.execute(  # secondary indexes and triggers, dropped for the load
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"

@@ -75,6 +75,13 @@ class SqlStore(SurfaceSql):
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         raise NotImplementedError
 
+    def first_fill(self, records: Iterable[TicketRecord]) -> int | None:
+        """Load `records` in one bulk transaction if the store holds no tickets yet (an
+        import's fast path); None, having read none of them, if this backend has no bulk
+        load or the store holds tickets. `ConflictError` if `records` repeat a ticket_id
+        (nothing written; some records read)."""
+        return None
+
     # -- identities -----------------------------------------------------------
 
     def is_empty(self) -> bool:

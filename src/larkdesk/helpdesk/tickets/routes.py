@@ -19,6 +19,7 @@ from ..json_body import decode_body, read_body
 from ..scopes import READ_SCOPES, WRITE_SCOPES
 from .bodies import StartServiceBody, UpdateTicketBody, check_start, check_update
 from .lifecycle import TicketLifecycle
+from .pages import PageCache
 from .query import parse_ticket_query
 from .service import HelpdeskService
 from .shapes import Shape
@@ -42,22 +43,33 @@ class TicketRoutes:
         tickets: HelpdeskService,
         lifecycle: TicketLifecycle,
         shape: Shape | None = None,
+        pages: PageCache | None = None,
     ) -> None:
         self._gateway = gateway
         self._tickets = tickets
         self._lifecycle = lifecycle
         self._shape = shape  # None: the documented shape, as stored (`shapes.shape_of`)
+        self._pages = pages  # rendered pages, while the database is unchanged (`pages`)
 
     async def list_tickets(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, LIST_TICKETS)
         query = parse_ticket_query(request.query_params.multi_items())
+        key = (caller.helpdesk.helpdesk_id, query)
+        version = None if self._pages is None else self._pages.version()  # before the query
+        if version is not None and self._pages is not None:
+            body = self._pages.get(key)
+            if body is not None:
+                return envelope.json_response(body)
         page = await anyio.to_thread.run_sync(
             self._tickets.list_tickets, caller.helpdesk.helpdesk_id, query
         )
         tickets = page.tickets
         if self._shape is not None:
             tickets = [self._shape(ticket) for ticket in tickets]
-        return envelope.ticket_page(page.total, tickets)
+        body = envelope.ticket_page_body(page.total, tickets)
+        if version is not None and self._pages is not None:
+            self._pages.put(key, version, body)
+        return envelope.json_response(body)
 
     async def get_ticket(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, GET_TICKET)
