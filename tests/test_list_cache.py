@@ -6,6 +6,7 @@ transaction: all or nothing, and a file repeating a ticket_id keeps its later li
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import msgspec
 import pytest
 
 from larkdesk.helpdesk.models import Ticket, TicketUser
+from larkdesk.helpdesk.stored import kept_record
 from larkdesk.helpdesk.tickets.pages import PageCache
 from larkdesk.store.base import Store, TicketQuery
 from larkdesk.store.sqlite import SQLiteStore
@@ -154,3 +156,26 @@ def test_an_import_into_an_empty_store_is_all_or_nothing(store: Store, tmp_path:
     assert page.total == 2
     names = [msgspec.json.decode(t)["guest"]["name"] for t in page.tickets]
     assert names == ["Ann", "Later"]
+
+
+def test_a_first_fill_is_only_taken_when_nothing_else_has_the_file_open(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "open.db")
+    other = sqlite3.connect(tmp_path / "open.db")  # a server's connection, having read
+    other.execute("SELECT count(*) FROM tickets").fetchone()
+    try:
+        identity = provision(store)
+        read: list[int] = []
+
+        def records() -> Any:
+            for n in range(3):
+                read.append(n)
+                yield kept_record(msgspec.json.encode(_ticket(n)), identity.helpdesk_id)
+
+        assert store.first_fill(records()) is None and read == []
+        other.close()
+        assert store.first_fill(records()) == 3 and read == [0, 1, 2]
+        assert store.first_fill(records()) is None  # now it holds tickets
+        assert store.count_tickets(identity.helpdesk_id) == 3
+    finally:
+        other.close()
+        store.close()

@@ -247,14 +247,17 @@ class SQLiteStore(SqlStore):
         if not empty:
             return self.upsert_tickets(distinct_ids(records))
         self.analyze()
-        return count
+        return count or 0
 
     def first_fill(self, records: Iterable[TicketRecord]) -> int | None:
         with self._write_lock:
             if not sqlite_bulk.is_empty(self._writer):
                 return None
-            count = sqlite_bulk.load(self._writer, distinct_ids(records), self._close_readers)
-        self.analyze()
+            count = sqlite_bulk.load(
+                self._writer, distinct_ids(records), self._close_readers, alone=True
+            )
+        if count is not None:
+            self.analyze()
         return count
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:

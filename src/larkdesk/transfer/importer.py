@@ -4,11 +4,10 @@ A file is imported all or nothing: the first bad line stops the import with its 
 number, and nothing from that file is written. The whole file is decoded and checked
 first, with nothing locked; then it is published in short transactions with an undo
 journal (`publish`), so the API's writes interleave with it and a failure is undone.
-Into a store that holds no tickets yet (a first fill), the file is instead decoded and
-bulk-loaded in one transaction (`SqlStore.first_fill`: SQLite's bulk load, as `demo`'s),
-which writes about three times faster; it holds the write lock for the whole file, so
-API writes meanwhile wait (503 after 10 s), and a file that repeats a ticket_id falls back
-to the chunks. Re-importing a file is harmless: tickets are replaced by ticket_id. Each
+Into a store that holds no tickets yet and that no server has open (a first fill), the
+file is instead decoded and bulk-loaded in one transaction (`SqlStore.first_fill`:
+SQLite's bulk load, as `demo`'s), with 2-3x less CPU; a file that repeats a ticket_id
+falls back to the chunks. Re-importing a file is harmless: tickets are replaced by ticket_id. Each
 line is kept byte for byte as written (`helpdesk.stored`): larkdesk's ticket rules
 govern writes through its own API, not what another service sent.
 """
