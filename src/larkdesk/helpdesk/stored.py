@@ -54,9 +54,82 @@ def _names(items: Any, key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in found if name))
 
 
+class _Named(msgspec.Struct):
+    id: str | None = None
+    name: str | None = None
+
+
+class _Columns(msgspec.Struct):
+    """The filter columns' fields as a well-typed ticket has them (others are skipped)."""
+
+    ticket_id: str
+    created_at: int
+    updated_at: int | None = None
+    ticket_type: int | None = None
+    channel: int | None = None
+    solve: int | None = None
+    score: int | None = None
+    status: int | None = None
+    guest: _Named | None = None
+    closed_by: _Named | None = None
+    agents: list[_Named] | None = None
+    tags: list[_Named] | None = None
+
+
+_columns = msgspec.json.Decoder(_Columns)
+
+
+def _plain(texts: tuple[str | None, ...], numbers: tuple[int | None, ...]) -> bool:
+    """No NUL in the texts, every number within int64: the typed decode is exact."""
+    return not any(t is not None and "\x00" in t for t in texts) and all(
+        n is None or INT64_MIN <= n <= INT64_MAX for n in numbers
+    )
+
+
+def _typed_record(body: bytes, helpdesk_id: str) -> TicketRecord | None:
+    """`kept_record` for a ticket whose fields all have their documented types, decoding
+    only those fields (about twice as fast); None for anything else, which the lenient
+    path then reads."""
+    try:
+        t = _columns.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    guest, closed_by = t.guest or _Named(), t.closed_by or _Named()
+    agent_ids = tuple(dict.fromkeys(a.id for a in t.agents or () if a.id))
+    tag_names = tuple(dict.fromkeys(g.name for g in t.tags or () if g.name))
+    numbers = (t.created_at, t.updated_at, t.ticket_type, t.channel, t.solve, t.score, t.status)
+    texts = (t.ticket_id, guest.id, guest.name, closed_by.id, *agent_ids, *tag_names)
+    if not t.ticket_id or not _plain(texts, numbers):
+        return None
+    return TicketRecord(
+        ticket_id=t.ticket_id,
+        helpdesk_id=helpdesk_id,
+        created_at=t.created_at,
+        updated_at=NEVER_UPDATED if t.updated_at is None else t.updated_at,
+        ticket_type=t.ticket_type,
+        channel=t.channel,
+        solve=t.solve,
+        score=t.score,
+        status=t.status,
+        guest_id=guest.id,
+        guest_name=guest.name.casefold() if guest.name else None,
+        closed_by_id=closed_by.id,
+        agent_ids=agent_ids,
+        tag_names=tag_names,
+        body=body,
+    )
+
+
 def kept_record(body: bytes, helpdesk_id: str) -> TicketRecord:
     """The record that keeps `body` byte for byte in `helpdesk_id`, with filter columns
     derived leniently; `UnstorableTicket` if it cannot be stored."""
+    typed = _typed_record(body, helpdesk_id)
+    if typed is not None:
+        return typed
+    return _lenient_record(body, helpdesk_id)
+
+
+def _lenient_record(body: bytes, helpdesk_id: str) -> TicketRecord:
     try:
         ticket = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:

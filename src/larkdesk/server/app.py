@@ -27,6 +27,7 @@ from ..helpdesk.fields.overview import CustomizedFieldsRoutes
 from ..helpdesk.fields.routes import FieldRoutes
 from ..helpdesk.messages.routes import MessageRoutes
 from ..helpdesk.notifications.routes import NotificationRoutes
+from ..helpdesk.tickets.pages import page_cache
 from ..helpdesk.tickets.routes import TicketRoutes
 from ..helpdesk.tickets.shapes import WireShape, shape_of
 from ..helpdesk.unserved import not_served_routes
@@ -94,7 +95,8 @@ def route_table(
 ) -> list[Route]:
     """Every API larkdesk answers, each resource's routes given the services it needs."""
     gateway = Gateway(services.store, services.tokens, services.limiter)
-    tickets = TicketRoutes(gateway, services.helpdesk, services.lifecycle, shape_of(wire))
+    pages = page_cache(services.store)
+    tickets = TicketRoutes(gateway, services.helpdesk, services.lifecycle, shape_of(wire), pages)
     served = [
         *AuthRoutes(services.tokens, services.limiter).routes(),
         *tickets.routes(),

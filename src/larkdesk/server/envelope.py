@@ -34,9 +34,14 @@ def bare(fields: dict[str, Any]) -> Response:
 
 
 def ticket_page(total: int, tickets: Sequence[bytes]) -> Response:
+    """The list API's success response, spliced from each ticket's stored wire JSON."""
+    return json_response(ticket_page_body(total, tickets))
+
+
+def ticket_page_body(total: int, tickets: Sequence[bytes]) -> bytes:
     """The list API's success body, spliced from each ticket's stored wire JSON."""
     head = b'{"code":0,"msg":"success","data":{"total":%d,"tickets":[' % total
-    return json_response(head + b",".join(tickets) + b"]}}")
+    return head + b",".join(tickets) + b"]}}"
 
 
 def one_ticket(ticket: bytes) -> Response:

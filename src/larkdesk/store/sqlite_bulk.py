@@ -29,8 +29,9 @@ _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 @contextmanager
-def _bulk_mode(conn: sqlite3.Connection, close_readers: Callable[[], None]) -> Iterator[None]:
-    """Rollback journal (when nothing else has the file open) and no syncs, then back."""
+def _bulk_mode(conn: sqlite3.Connection, close_readers: Callable[[], None]) -> Iterator[bool]:
+    """Rollback journal (when nothing else has the file open) and no syncs, then back.
+    Yields whether the file was switched, i.e. no other connection had it open."""
     close_readers()
     conn.execute("PRAGMA busy_timeout = 0")
     switched = False
@@ -39,7 +40,7 @@ def _bulk_mode(conn: sqlite3.Connection, close_readers: Callable[[], None]) -> I
     (synchronous,) = conn.execute("PRAGMA synchronous").fetchone()
     conn.execute("PRAGMA synchronous = OFF")
     try:
-        yield
+        yield switched
     finally:
         conn.execute(f"PRAGMA synchronous = {int(synchronous)}")  # the writer's own again
         if switched:
@@ -52,10 +53,17 @@ def is_empty(conn: sqlite3.Connection) -> bool:
 
 
 def load(
-    conn: sqlite3.Connection, records: Iterable[TicketRecord], close_readers: Callable[[], None]
-) -> int:
-    """Insert `records` (distinct ticket ids) into the empty ticket tables; all or nothing."""
-    with _bulk_mode(conn, close_readers):
+    conn: sqlite3.Connection,
+    records: Iterable[TicketRecord],
+    close_readers: Callable[[], None],
+    alone: bool = False,
+) -> int | None:
+    """Insert `records` (distinct ticket ids) into the empty ticket tables; all or nothing.
+    With `alone`, only when no other connection has the file open (None otherwise, with
+    no record read): an import's first fill, which no API writer may wait for."""
+    with _bulk_mode(conn, close_readers) as switched:
+        if alone and not switched:
+            return None
         conn.execute("BEGIN IMMEDIATE")
         try:
             count = _load(conn, records)
@@ -67,6 +75,8 @@ def load(
 
 
 def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
+    if not is_empty(conn):  # filled by another process since the caller looked
+        raise ConflictError("the store holds tickets now; nothing was bulk-loaded")
     marks = ", ".join("?" for _ in _TABLES)
     schema = conn.execute(  # secondary indexes and triggers, dropped for the load
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"

@@ -4,9 +4,12 @@ A file is imported all or nothing: the first bad line stops the import with its 
 number, and nothing from that file is written. The whole file is decoded and checked
 first, with nothing locked; then it is published in short transactions with an undo
 journal (`publish`), so the API's writes interleave with it and a failure is undone.
-Re-importing a file is harmless: tickets are replaced by ticket_id. Each line is kept byte
-for byte as written (`helpdesk.stored`): larkdesk's ticket rules govern writes through its
-own API, not what another service sent.
+Into a store that holds no tickets yet and that no server has open (a first fill), the
+file is instead decoded and bulk-loaded in one transaction (`SqlStore.first_fill`:
+SQLite's bulk load, as `demo`'s), with 2-3x less CPU; a file that repeats a ticket_id
+falls back to the chunks. Re-importing a file is harmless: tickets are replaced by ticket_id. Each
+line is kept byte for byte as written (`helpdesk.stored`): larkdesk's ticket rules
+govern writes through its own API, not what another service sent.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from ..store.base import ConflictError, Store, TicketRecord
 from ..store.import_journal import ImportInProgress
 from ..store.sqlstore import SqlStore
 from ..store.staging import StagedTickets
-from .publish import publish
+from .publish import publish, recover
 
 PROGRESS_EVERY = 10_000
 
@@ -39,6 +42,15 @@ def import_ndjson(
         raise ImportFailed(f"no helpdesk with id {helpdesk_id!r}")
     if not isinstance(store, SqlStore):
         raise ImportFailed("imports need a SQL store")
+    try:
+        recover(store)  # an import that died is undone first, as `publish` does
+        loaded = store.first_fill(_records(path, helpdesk_id, progress))
+    except ImportInProgress as exc:
+        raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
+    except ConflictError:  # a repeated ticket_id (the later line wins): in chunks
+        loaded = None
+    if loaded is not None:
+        return loaded
     # Decode and check every line first, with nothing locked; then publish in chunks.
     with StagedTickets(_records(path, helpdesk_id, progress)) as staged:
         try:

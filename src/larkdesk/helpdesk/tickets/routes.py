@@ -15,11 +15,12 @@ from ...auth.gateway import Api, Caller, Gateway
 from ...ratelimit import FEISHU_HELPDESK_LIMITS, START_SERVICE_LIMITS, TICKET_GET_LIMITS
 from ...server import envelope
 from ...server.limits import START_SERVICE_BODY_BYTES, UPDATE_TICKET_BODY_BYTES
-from ...store.base import Actor
+from ...store.base import Actor, TicketQuery
 from ..json_body import decode_body, read_body
 from ..scopes import READ_SCOPES, WRITE_SCOPES
 from .bodies import StartServiceBody, UpdateTicketBody, check_start, check_update
 from .lifecycle import TicketLifecycle
+from .pages import PageCache
 from .query import parse_ticket_query
 from .service import HelpdeskService
 from .shapes import Shape
@@ -31,6 +32,7 @@ UPDATE_TICKET = Api(
 )
 START_SERVICE = Api("helpdesk.v1.ticket.start_service", WRITE_SCOPES, START_SERVICE_LIMITS)
 TICKETS = "/open-apis/helpdesk/v1/tickets"
+MAX_PARSED = 1024  # distinct list query strings kept parsed per process
 START_SERVICE_PATH = "/open-apis/helpdesk/v1/start_service"
 
 
@@ -50,22 +52,46 @@ class TicketRoutes:
         tickets: HelpdeskService,
         lifecycle: TicketLifecycle,
         shape: Shape | None = None,
+        pages: PageCache | None = None,
     ) -> None:
         self._gateway = gateway
         self._tickets = tickets
         self._lifecycle = lifecycle
         self._shape = shape  # None: the documented shape, as stored (`shapes.shape_of`)
+        self._pages = pages  # rendered pages, while the database is unchanged (`pages`)
+        self._parsed: dict[bytes, TicketQuery] = {}  # raw query string -> its valid query
+
+    def _query(self, request: Request) -> TicketQuery:
+        """The list query of `request`, parsed once per distinct raw query string (a bad
+        one raises each time: only valid ones are kept)."""
+        raw: bytes = request.scope.get("query_string", b"")
+        query = self._parsed.get(raw)
+        if query is None:
+            query = parse_ticket_query(request.query_params.multi_items())
+            if len(self._parsed) >= MAX_PARSED:
+                self._parsed.clear()
+            self._parsed[raw] = query
+        return query
 
     async def list_tickets(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, LIST_TICKETS)
-        query = parse_ticket_query(request.query_params.multi_items())
+        query = self._query(request)
+        key = (caller.helpdesk.helpdesk_id, query)
+        version = None if self._pages is None else self._pages.version()  # before the query
+        if version is not None and self._pages is not None:
+            body = self._pages.get(key)
+            if body is not None:
+                return envelope.json_response(body)
         page = await anyio.to_thread.run_sync(
             self._tickets.list_tickets, caller.helpdesk.helpdesk_id, query
         )
         tickets = page.tickets
         if self._shape is not None:
             tickets = [self._shape(ticket) for ticket in tickets]
-        return envelope.ticket_page(page.total, tickets)
+        body = envelope.ticket_page_body(page.total, tickets)
+        if version is not None and self._pages is not None:
+            self._pages.put(key, version, body)
+        return envelope.json_response(body)
 
     async def get_ticket(self, request: Request) -> Response:
         caller = await self._gateway.admit(request.headers, GET_TICKET)
