@@ -18,11 +18,13 @@ import pytest
 from larkdesk.helpdesk.models import Ticket, TicketUser
 from larkdesk.helpdesk.stored import kept_record
 from larkdesk.helpdesk.tickets.pages import PageCache
-from larkdesk.store.base import Store, TicketQuery
+from larkdesk.store.base import Actor, Store, TicketQuery
 from larkdesk.store.sqlite import SQLiteStore
 from larkdesk.transfer.importer import ImportFailed, import_ndjson
 
 from .conftest import LIST_PATH, auth_headers, make_client, provision
+
+BY = Actor("import", source="tickets.ndjson")
 
 T0 = 1_700_000_000_000
 
@@ -171,10 +173,10 @@ def test_a_first_fill_is_only_taken_when_nothing_else_has_the_file_open(tmp_path
                 read.append(n)
                 yield kept_record(msgspec.json.encode(_ticket(n)), identity.helpdesk_id)
 
-        assert store.first_fill(records()) is None and read == []
+        assert store.first_fill(records(), BY) is None and read == []
         other.close()
-        assert store.first_fill(records()) == 3 and read == [0, 1, 2]
-        assert store.first_fill(records()) is None  # now it holds tickets
+        assert store.first_fill(records(), BY) == 3 and read == [0, 1, 2]
+        assert store.first_fill(records(), BY) is None  # now it holds tickets
         assert store.count_tickets(identity.helpdesk_id) == 3
     finally:
         other.close()

@@ -47,6 +47,12 @@ def moved(db: Sql, written: Sequence[tuple[int, Before | None, TicketRecord]], b
     db.insert_rows(HISTORY, rows)
 
 
+def first_rows(seq: int, r: TicketRecord, by: Actor) -> tuple[object, ...]:
+    """The row `moved` adds for a new ticket (for bulk loads that write rows themselves)."""
+    at = r.updated_at if r.updated_at > 0 else r.created_at
+    return (seq, at, None, r.status, None, r.ticket_type, *_actor_columns(by))
+
+
 def _actor_columns(by: Actor) -> tuple[str, str, str, str]:
     return by.kind, by.id, by.name, by.source
 

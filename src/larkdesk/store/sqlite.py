@@ -21,7 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from ..files import create_private
 from ..metrics import timed_store
 from . import sqlite_bulk, sqlite_plans
-from .base import StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
+from .base import Actor, StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
 from .migrations import apply_pending
 from .sql import KEEP, REPLACE, Row, Sql, Table
@@ -249,12 +249,12 @@ class SQLiteStore(SqlStore):
         self.analyze()
         return count or 0
 
-    def first_fill(self, records: Iterable[TicketRecord]) -> int | None:
+    def first_fill(self, records: Iterable[TicketRecord], by: Actor) -> int | None:
         with self._write_lock:
             if not sqlite_bulk.is_empty(self._writer):
                 return None
             count = sqlite_bulk.load(
-                self._writer, distinct_ids(records), self._close_readers, alone=True
+                self._writer, distinct_ids(records), self._close_readers, alone=True, by=by
             )
         if count is not None:
             self.analyze()

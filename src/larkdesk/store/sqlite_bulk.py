@@ -20,12 +20,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
 
-from . import rollups
-from .base import ConflictError, TicketRecord
+from . import history, rollups
+from .base import Actor, ConflictError, TicketRecord
 
 CHUNK = 20_000  # tickets per executemany round
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
 _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_HISTORY = (
+    f"INSERT INTO {history.HISTORY.name} ({', '.join(history.HISTORY.names)})"
+    f" VALUES ({', '.join('?' for _ in history.HISTORY.names)})"
+)
 
 
 @contextmanager
@@ -57,16 +61,18 @@ def load(
     records: Iterable[TicketRecord],
     close_readers: Callable[[], None],
     alone: bool = False,
+    by: Actor | None = None,
 ) -> int | None:
     """Insert `records` (distinct ticket ids) into the empty ticket tables; all or nothing.
     With `alone`, only when no other connection has the file open (None otherwise, with
-    no record read): an import's first fill, which no API writer may wait for."""
+    no record read): an import's first fill, which no API writer may wait for. `by`: who
+    brought the tickets, for their first status history entry (None: the demo's, none)."""
     with _bulk_mode(conn, close_readers) as switched:
         if alone and not switched:
             return None
         conn.execute("BEGIN IMMEDIATE")
         try:
-            count = _load(conn, records)
+            count = _load(conn, records, by)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -74,7 +80,7 @@ def load(
     return count
 
 
-def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
+def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord], by: Actor | None) -> int:
     if not is_empty(conn):  # filled by another process since the caller looked
         raise ConflictError("the store holds tickets now; nothing was bulk-loaded")
     marks = ", ".join("?" for _ in _TABLES)
@@ -91,6 +97,7 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
     source = iter(records)
     while chunk := list(islice(source, CHUNK)):
         rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
+        firsts = []  # the first status history entries, as `tickets.write_chunk` writes
         deltas = rollups.Deltas()  # the metrics rollups, in the same transaction
         for r in chunk:
             rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
@@ -105,6 +112,8 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
                 names.add((r.helpdesk_id, r.guest_name))
             per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
             deltas.add(r.helpdesk_id, r.body, 1)
+            if by is not None:
+                firsts.append(history.first_rows(seq, r, by))
             seq += 1
         try:
             conn.executemany(_INSERT, rows)
@@ -117,6 +126,7 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord]) -> int:
         conn.executemany("INSERT OR REPLACE INTO agent_tickets VALUES (?, ?, ?, ?, ?)", by_agent)
         conn.executemany("INSERT OR REPLACE INTO tag_tickets VALUES (?, ?, ?, ?, ?, ?)", by_tag)
         deltas.write_sqlite(conn)
+        conn.executemany(_HISTORY, firsts)
     conn.executemany("INSERT OR IGNORE INTO guest_names VALUES (?, ?)", sorted(names))
     conn.executemany(
         "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"

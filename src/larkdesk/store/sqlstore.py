@@ -79,11 +79,12 @@ class SqlStore(SurfaceSql):
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         raise NotImplementedError
 
-    def first_fill(self, records: Iterable[TicketRecord]) -> int | None:
+    def first_fill(self, records: Iterable[TicketRecord], by: Actor) -> int | None:
         """Load `records` in one bulk transaction if the store holds no tickets yet and
         nothing else has it open (an import's fast path); None, having read none of
         them, if this backend has no bulk load, the store holds tickets or a server has
-        it open. `ConflictError` if `records` repeat a ticket_id (nothing written)."""
+        it open. `ConflictError` if `records` repeat a ticket_id (nothing written). `by`:
+        who brought them, for their status history."""
         return None
 
     # -- identities -----------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..helpdesk.stored import UnstorableTicket, kept_record
-from ..store.base import ConflictError, Store, TicketRecord
+from ..store.base import Actor, ConflictError, Store, TicketRecord
 from ..store.import_journal import ImportInProgress
 from ..store.sqlstore import SqlStore
 from ..store.staging import StagedTickets
@@ -44,7 +44,8 @@ def import_ndjson(
         raise ImportFailed("imports need a SQL store")
     try:
         recover(store)  # an import that died is undone first, as `publish` does
-        loaded = store.first_fill(_records(path, helpdesk_id, progress))
+        by = Actor("import", source=str(path))  # as `publish` records it
+        loaded = store.first_fill(_records(path, helpdesk_id, progress), by)
     except ImportInProgress as exc:
         raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
     except ConflictError:  # a repeated ticket_id (the later line wins): in chunks
