@@ -21,6 +21,7 @@ from ..metrics import timed_store
 from .base import ConflictError, DuplicateKeyError, StoreBusy, TicketPage, TicketQuery
 from .filters import POSTGRES, where_clause, without_nul
 from .migrations import apply_pending, load_migrations
+from .pg_notices import EventNotices
 from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -212,6 +213,10 @@ class PostgresStore(SqlStore):
         # visibility map, which lets the INCLUDE (seq) indexes count without the table.
         with self._pool.connection() as conn:  # autocommit: VACUUM runs outside a transaction
             conn.execute("VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags")
+
+    def event_notices(self, wake: Callable[[], None]) -> EventNotices:
+        """LISTEN for other workers' outbox writes; `wake` for each (store/pg_notices.py)."""
+        return EventNotices(self.url, wake)
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         with timed_store("list_tickets"):
