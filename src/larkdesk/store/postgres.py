@@ -19,9 +19,10 @@ from psycopg_pool import ConnectionPool
 
 from ..metrics import timed_store
 from .base import ConflictError, DuplicateKeyError, StoreBusy, TicketPage, TicketQuery
-from .filters import POSTGRES, where_clause, without_nul
+from .filters import POSTGRES, without_nul
 from .migrations import apply_pending, load_migrations
 from .pg_notices import EventNotices
+from .pg_plans import list_source
 from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -212,7 +213,9 @@ class PostgresStore(SqlStore):
         # Don't leave a bulk write's plans to autovacuum's timing; VACUUM also sets the
         # visibility map, which lets the INCLUDE (seq) indexes count without the table.
         with self._pool.connection() as conn:  # autocommit: VACUUM runs outside a transaction
-            conn.execute("VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags")
+            conn.execute(
+                "VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags, agent_tickets, tag_tickets"
+            )
 
     def event_notices(self, wake: Callable[[], None]) -> EventNotices:
         """LISTEN for other workers' outbox writes; `wake` for each (store/pg_notices.py)."""
@@ -226,20 +229,20 @@ class PostgresStore(SqlStore):
         searchable = without_nul(query)
         if searchable is None:
             return TicketPage(total=0)
-        where, params = where_clause(helpdesk_id, searchable, POSTGRES)
-        where = pg(where)
-        if len(params) == 1:  # no filter but the helpdesk: the kept count
+        source, params = list_source(helpdesk_id, searchable)
+        if not source:  # no filter but the helpdesk: the kept count
+            source = "tickets WHERE helpdesk_id = ?"
             count = "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s"
         else:
-            count = f"SELECT count(*) FROM tickets {where}"
+            count = f"SELECT count(*) FROM {pg(source)}"
         with self._pool.connection() as conn:
             # Both statements in one round trip (pipeline mode); a page past the end just
             # comes back empty.
             with conn.pipeline():
                 counted = conn.execute(count, params)
                 page = conn.execute(
-                    "SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM tickets"
-                    f" {where} {_ORDER} LIMIT %s OFFSET %s) t"
+                    f"SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM {pg(source)}"
+                    f" {_ORDER} LIMIT %s OFFSET %s) t"
                     f" JOIN ticket_bodies b ON b.seq = t.seq {_ORDER_T}",
                     [*params, query.page_size, query.offset],
                     binary=True,
