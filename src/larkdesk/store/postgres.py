@@ -22,7 +22,7 @@ from .base import ConflictError, DuplicateKeyError, StoreBusy, TicketPage, Ticke
 from .filters import POSTGRES, without_nul
 from .migrations import apply_pending, load_migrations
 from .pg_notices import EventNotices
-from .pg_plans import list_source
+from .pg_plans import plan
 from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -229,27 +229,22 @@ class PostgresStore(SqlStore):
         searchable = without_nul(query)
         if searchable is None:
             return TicketPage(total=0)
-        source, params = list_source(helpdesk_id, searchable)
-        if not source:  # no filter but the helpdesk: the kept count
-            source = "tickets WHERE helpdesk_id = ?"
-            count = "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s"
-        else:
-            count = f"SELECT count(*) FROM {pg(source)}"
+        found = plan(helpdesk_id, searchable)
         with self._pool.connection() as conn:
             # Both statements in one round trip (pipeline mode); a page past the end just
             # comes back empty.
             with conn.pipeline():
-                counted = conn.execute(count, params)
+                counted = conn.execute(pg(found.count), found.count_params)
                 page = conn.execute(
-                    f"SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM {pg(source)}"
+                    f"SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM {pg(found.rows)}"
                     f" {_ORDER} LIMIT %s OFFSET %s) t"
                     f" JOIN ticket_bodies b ON b.seq = t.seq {_ORDER_T}",
-                    [*params, query.page_size, query.offset],
+                    [*found.params, query.page_size, query.offset],
                     binary=True,
                 )
             row = counted.fetchone()
             bodies = page.fetchall()
-        total = int(row[0]) if row else 0
+        total = int(row[0]) if row else 0  # no kept count row: no such agent or tag
         if not bodies:
             return TicketPage(total=total)
         return TicketPage(total=total, tickets=[bytes(body) for (body,) in bodies])
