@@ -208,12 +208,15 @@ class Dispatcher:
                 self._per_app[delivery.app_id] = left
             else:
                 self._app_slots.pop(delivery.app_id, None)
-        if not self._done:
+        first = not self._done
+        if first:
             self._first_done_at = time.monotonic()
         self._done.append((claim_id, attempt))
         if self._left_rows:
             self._maybe_due = True  # a slot is free again for rows the last claim left
-        if self._flush_due() or (self._maybe_due and self._has_room()):
+        # The first unrecorded attempt: the loop's sleep (up to the poll) must end by
+        # FLUSH_AFTER_S to record it.
+        if first or self._flush_due() or (self._maybe_due and self._has_room()):
             self._wakeup.set()
 
     async def _attempt(self, delivery: Delivery) -> Attempt:
