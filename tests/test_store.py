@@ -419,11 +419,15 @@ def test_agent_and_tag_filters_follow_every_change_of_a_ticket(any_store: Store)
     put("1", T0 + 5, ("ou_a",), ("x",), T0 + 30)  # newer now, and updated later
     assert ids(TicketQuery(agent_id="ou_a")) == (2, ["1", "2"])
     assert ids(TicketQuery(tags=("x", "y"), updated=Window(T0 + 25, T0 + 35))) == (1, ["1"])
+    assert ids(TicketQuery(tags=("x",), updated=Window(T0 + 25, T0 + 35))) == (1, ["1"])
+    assert ids(TicketQuery(tags=("x",), created=Window(T0 + 3, T0 + 9))) == (1, ["1"])
     assert ids(TicketQuery(agent_id="ou_a", created=Window(T0, T0 + 2))) == (1, ["2"])
     put("2", T0 + 1, ("ou_b",), ("y",), T0 + 20)  # ou_a and x taken away
     assert ids(TicketQuery(agent_id="ou_a")) == (1, ["1"])
     assert ids(TicketQuery(tags=("x",))) == (1, ["1"])
     assert ids(TicketQuery(tags=("x", "y"), page=2, page_size=1)) == (2, ["2"])
+    assert ids(TicketQuery(tags=("y",), updated=Window(T0 + 15, T0 + 25))) == (1, ["2"])
+    assert ids(TicketQuery(agent_id="ou_b", page=2, page_size=1)) == (1, [])
 
 
 def test_a_sqlite_bulk_load_leaves_the_file_in_wal_mode_with_its_indexes(tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
 """Event delivery in one server process: a dispatcher per transport, started and stopped
-with the app (its lifespan), woken by writes that added events."""
+with the app (its lifespan), woken by writes that added events: this process's at once
+(`wake`, right after the commit); other processes' through the store's notices where it
+has them (PostgreSQL's LISTEN/NOTIFY), else by a short poll (SQLite)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from ..store.base import Store
 from .connections import ConnectionHub
@@ -12,6 +16,30 @@ from .longconn import LongConnectionTransport
 from .retention import Retention
 
 TransportFactory = Callable[[ConnectionHub], Transport]
+
+# How often dispatchers look for rows other processes wrote: on a store without notices,
+# often (SQLite: the look is one indexed read); with notices, only as a fallback for a
+# notice lost while the listening connection was down.
+POLL_S = 0.05
+FALLBACK_POLL_S = 1.0
+
+
+class Notices(Protocol):
+    listening: asyncio.Event  # set while notices can arrive
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class NoticeSource(Protocol):
+    """A store whose commits of events can wake other processes (PostgresStore)."""
+
+    def event_notices(self, wake: Callable[[], None]) -> Notices: ...
+
+
+def poll_interval(store: Store) -> float:
+    return FALLBACK_POLL_S if isinstance(store, NoticeSource) else POLL_S
 
 
 def webhook_transport(hub: ConnectionHub) -> Transport:
@@ -42,8 +70,13 @@ class EventDelivery:
         self._config = config or DeliveryConfig()
         self._factories = tuple(transports)
         self._dispatchers: list[Dispatcher] = []
+        self._notices: Notices | None = None
         self.hub = ConnectionHub(store)
         self.hub.on_connect = self.wake
+
+    @property
+    def notices(self) -> Notices | None:
+        return self._notices
 
     def wake(self) -> None:
         """Events were committed: deliver them now. Safe from any thread; a no-op until
@@ -58,8 +91,14 @@ class EventDelivery:
             dispatcher = Dispatcher(self._store, factory(self.hub), self._config)
             await dispatcher.start()
             self._dispatchers.append(dispatcher)
+        if isinstance(self._store, NoticeSource):
+            self._notices = self._store.event_notices(self.wake)
+            await self._notices.start()
 
     async def stop(self) -> None:
+        if self._notices is not None:
+            await self._notices.stop()
+            self._notices = None
         await self._retention.stop()
         dispatchers, self._dispatchers = self._dispatchers, []
         for dispatcher in dispatchers:

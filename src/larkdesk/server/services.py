@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..auth.tokens import RedisTokens, TokenService, signing_key
 from ..events.dispatcher import DeliveryConfig
-from ..events.service import EventDelivery
+from ..events.service import EventDelivery, poll_interval
 from ..helpdesk.agents.service import Agents
 from ..helpdesk.agents.skills import AgentSkills
 from ..helpdesk.faq.categories import FaqCategories
@@ -68,7 +68,10 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store if store is not None else open_store(settings.db)
     shared = RedisTokens(settings.redis, signing_key(store)) if settings.redis else None
     delivery = DeliveryConfig(
-        settings.event_retry_s, settings.event_lease_s, drain_s=settings.graceful_timeout_s
+        settings.event_retry_s,
+        settings.event_lease_s,
+        poll_s=poll_interval(store),
+        drain_s=settings.graceful_timeout_s,
     )
     events = EventDelivery(store, delivery, keep_days=settings.event_keep_days)
     shutdown = ShutdownHooks(settings.graceful_timeout_s)

@@ -34,8 +34,9 @@ _REBUILD = {
 BOOKKEEPING_TABLES = frozenset(
     {"schema_migrations", "import_runs", "import_undo", "event_connections"}
 )
-# SQLite's own: the agent and tag filters in list order, kept by triggers (migration 0003);
-# PostgreSQL answers those filters from covering indexes on its link tables.
+# The agent and tag filters in list order, kept by triggers from the link tables on both
+# sides (SQLite's 0003, PostgreSQL's 0020): not copied, the target's triggers fill them
+# as ticket_agents / ticket_tags are copied.
 # FTS5's FAQ search index (migration 0011) and its shadow tables: PostgreSQL indexes the
 # column itself (pg_trgm).
 SQLITE_ONLY_TABLES = frozenset(

@@ -55,6 +55,14 @@ _FAN_OUT = (
 _IN_MODE = "SELECT app_id FROM app_event_settings WHERE mode = ?"
 
 
+# PostgreSQL: a notice on commit wakes every worker's dispatchers (store/pg_notices.py
+# listens); one channel per schema, so larkdesks sharing a database wake only their own.
+NOTICE_CHANNEL = "larkdesk_events"
+# (A channel name has at most 63 bytes: LISTEN would cut a longer one, pg_notify refuse it.)
+CHANNEL_SQL = f"left('{NOTICE_CHANNEL}.' || current_schema(), 63)"
+_NOTIFY = f"SELECT pg_notify({CHANNEL_SQL}, '')"
+
+
 def add_events(db: Sql, events: Iterable[OutboundEvent]) -> int:
     """Write each event once per app that hears it, in the caller's transaction; returns
     how many deliveries were written (0 when nobody listens)."""
@@ -71,6 +79,10 @@ def add_events(db: Sql, events: Iterable[OutboundEvent]) -> int:
                 event.event_type,
             ),
         )
+    if written and db.for_update:
+        # PostgreSQL (the dialect with row locks): sent when, and only if, this commits.
+        # Notices repeated in one transaction are folded into one.
+        db.one(_NOTIFY)
     return written
 
 

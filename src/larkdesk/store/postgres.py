@@ -19,8 +19,10 @@ from psycopg_pool import ConnectionPool
 
 from ..metrics import timed_store
 from .base import ConflictError, DuplicateKeyError, StoreBusy, TicketPage, TicketQuery
-from .filters import POSTGRES, where_clause, without_nul
+from .filters import POSTGRES, without_nul
 from .migrations import apply_pending, load_migrations
+from .pg_notices import EventNotices
+from .pg_plans import plan
 from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -211,7 +213,13 @@ class PostgresStore(SqlStore):
         # Don't leave a bulk write's plans to autovacuum's timing; VACUUM also sets the
         # visibility map, which lets the INCLUDE (seq) indexes count without the table.
         with self._pool.connection() as conn:  # autocommit: VACUUM runs outside a transaction
-            conn.execute("VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags")
+            conn.execute(
+                "VACUUM (ANALYZE) tickets, ticket_agents, ticket_tags, agent_tickets, tag_tickets"
+            )
+
+    def event_notices(self, wake: Callable[[], None]) -> EventNotices:
+        """LISTEN for other workers' outbox writes; `wake` for each (store/pg_notices.py)."""
+        return EventNotices(self.url, wake)
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         with timed_store("list_tickets"):
@@ -221,27 +229,22 @@ class PostgresStore(SqlStore):
         searchable = without_nul(query)
         if searchable is None:
             return TicketPage(total=0)
-        where, params = where_clause(helpdesk_id, searchable, POSTGRES)
-        where = pg(where)
-        if len(params) == 1:  # no filter but the helpdesk: the kept count
-            count = "SELECT tickets FROM helpdesk_ticket_counts WHERE helpdesk_id = %s"
-        else:
-            count = f"SELECT count(*) FROM tickets {where}"
+        found = plan(helpdesk_id, searchable)
         with self._pool.connection() as conn:
             # Both statements in one round trip (pipeline mode); a page past the end just
             # comes back empty.
             with conn.pipeline():
-                counted = conn.execute(count, params)
+                counted = conn.execute(pg(found.count), found.count_params)
                 page = conn.execute(
-                    "SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM tickets"
-                    f" {where} {_ORDER} LIMIT %s OFFSET %s) t"
+                    f"SELECT b.body FROM (SELECT seq, created_at, ticket_id FROM {pg(found.rows)}"
+                    f" {_ORDER} LIMIT %s OFFSET %s) t"
                     f" JOIN ticket_bodies b ON b.seq = t.seq {_ORDER_T}",
-                    [*params, query.page_size, query.offset],
+                    [*found.params, query.page_size, query.offset],
                     binary=True,
                 )
             row = counted.fetchone()
             bodies = page.fetchall()
-        total = int(row[0]) if row else 0
+        total = int(row[0]) if row else 0  # no kept count row: no such agent or tag
         if not bodies:
             return TicketPage(total=total)
         return TicketPage(total=total, tickets=[bytes(body) for (body,) in bodies])
