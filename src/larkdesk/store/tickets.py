@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import comments, history, outbox, rollups, tags
+from . import comments, history, link_counts, outbox, rollups, tags
 from .base import (
     ConflictError,
     Rewrite,
@@ -100,6 +100,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     new_per_helpdesk: dict[str, int] = {}
     written: list[tuple[int, history.Before | None, TicketRecord]] = []
     changed: list[tuple[str, bytes | None, bytes | None]] = []  # for the metrics rollups
+    rewritten: list[tuple[int, str]] = []  # (seq, helpdesk_id) of the updated tickets
     for r in chunk:
         found = existing.get(r.ticket_id)
         filters = r[2:12]  # created_at .. closed_by_id: TicketRecord's column order
@@ -116,19 +117,20 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
         else:
             seq = found[0]
             updates.append((seq, *filters))
+            rewritten.append((seq, r.helpdesk_id))
         bodies.append((seq, r.body))
         written.append((seq, None if found is None else found[3], r))
         changed.append((r.helpdesk_id, found[2] if found else None, r.body))
         agents.extend((agent_id, seq) for agent_id in r.agent_ids)
         tag_links.extend((name, seq) for name in r.tag_names)
+    link_counts.take(db, rewritten, [r for _, _, r in written])  # PostgreSQL: key order
     if inserts:
         db.insert_rows(TICKETS, inserts)
         db.insert_rows(TICKET_COUNTS, sorted(new_per_helpdesk.items()), _ADD_TO_COUNT)
     if updates:
         db.update_rows(TICKET_FILTERS, "seq", updates)
-        rewritten = [row[0] for row in updates]
-        db.delete_where("ticket_agents", "seq", rewritten)
-        db.delete_where("ticket_tags", "seq", rewritten)
+        db.delete_where("ticket_agents", "seq", [seq for seq, _ in rewritten])
+        db.delete_where("ticket_tags", "seq", [seq for seq, _ in rewritten])
     db.insert_rows(TICKET_BODIES, bodies, REPLACE)
     names = sorted({(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None})
     db.insert_rows(GUEST_NAMES, names, KEEP)
