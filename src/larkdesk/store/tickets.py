@@ -42,7 +42,8 @@ _FILTERS = (
 TICKETS = Table(
     "tickets", (("seq", "bigint"), ("ticket_id", "text"), ("helpdesk_id", "text"), *_FILTERS)
 )
-TICKET_FILTERS = Table("tickets", _FILTERS)  # what an update rewrites (by seq)
+_FILTER_NAMES = ", ".join(f"t.{name}" for name, _ in _FILTERS)
+_STATUS, _STAGE = 6, 2  # status and ticket_type among the filters
 TICKET_BODIES = Table("ticket_bodies", (("seq", "bigint"), ("body", "bytea")), key=("seq",))
 TICKET_COUNTS = Table("helpdesk_ticket_counts", (("helpdesk_id", "text"), ("tickets", "bigint")))
 GUEST_NAMES = Table("guest_names", (("helpdesk_id", "text"), ("guest_name", "text")))
@@ -82,10 +83,9 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     """Insert new tickets with fresh seqs, update existing ones in place (rows locked);
     `by` is who, for the status and stage history (None: a demo load, which has none)."""
     existing = {
-        ticket_id: (seq, helpdesk_id, bytes(body), (status, stage))
-        for ticket_id, seq, helpdesk_id, body, status, stage in db.all(
-            "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body, t.status, t.ticket_type"
-            " FROM tickets t"
+        ticket_id: (seq, helpdesk_id, bytes(body), tuple(filters))
+        for ticket_id, seq, helpdesk_id, body, *filters in db.all(
+            f"SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body, {_FILTER_NAMES} FROM tickets t"
             f" JOIN ticket_bodies b ON b.seq = t.seq WHERE t.ticket_id IN"
             f" ({marks(len(chunk))}) ORDER BY t.ticket_id{db.for_update}",
             [r.ticket_id for r in chunk],
@@ -93,7 +93,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     }
     seqs = iter(db.next_ticket_seqs(sum(r.ticket_id not in existing for r in chunk)))
     inserts: list[tuple[Any, ...]] = []
-    updates: list[tuple[Any, ...]] = []
+    updates: list[tuple[int, tuple[Any, ...], tuple[Any, ...]]] = []  # seq, before, after
     bodies: list[tuple[int, bytes]] = []
     agents: list[tuple[str, int]] = []
     tag_links: list[tuple[str, int]] = []
@@ -116,10 +116,10 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
             continue
         else:
             seq = found[0]
-            updates.append((seq, *filters))
+            updates.append((seq, found[3], tuple(filters)))
             rewritten.append((seq, r.helpdesk_id))
         bodies.append((seq, r.body))
-        written.append((seq, None if found is None else found[3], r))
+        written.append((seq, None if found is None else _before(found[3]), r))
         changed.append((r.helpdesk_id, found[2] if found else None, r.body))
         agents.extend((agent_id, seq) for agent_id in r.agent_ids)
         tag_links.extend((name, seq) for name in r.tag_names)
@@ -128,7 +128,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
         db.insert_rows(TICKETS, inserts)
         db.insert_rows(TICKET_COUNTS, sorted(new_per_helpdesk.items()), _ADD_TO_COUNT)
     if updates:
-        db.update_rows(TICKET_FILTERS, "seq", updates)
+        _update_filters(db, updates)
         db.delete_where("ticket_agents", "seq", [seq for seq, _ in rewritten])
         db.delete_where("ticket_tags", "seq", [seq for seq, _ in rewritten])
     db.insert_rows(TICKET_BODIES, bodies, REPLACE)
@@ -139,6 +139,27 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     rollups.apply(db, changed)
     if by is not None:
         history.moved(db, written, by)
+
+
+def _before(filters: tuple[Any, ...]) -> history.Before:
+    return filters[_STATUS], filters[_STAGE]
+
+
+def _update_filters(
+    db: Sql, updates: Sequence[tuple[int, tuple[Any, ...], tuple[Any, ...]]]
+) -> None:
+    """Rewrite only the filter columns whose values change, grouped by which: an index
+    whose columns an UPDATE does not name is left alone (the tickets table has ~20), so a
+    status change touches the status and update-time indexes, not every one."""
+    groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+    for seq, before, after in updates:
+        changed = tuple(
+            i for i, (old, new) in enumerate(zip(before, after, strict=True)) if old != new
+        )
+        if changed:
+            groups.setdefault(changed, []).append((seq, *(after[i] for i in changed)))
+    for changed, rows in groups.items():
+        db.update_rows(Table("tickets", tuple(_FILTERS[i] for i in changed)), "seq", rows)
 
 
 def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes | None:
