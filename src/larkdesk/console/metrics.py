@@ -21,12 +21,16 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import msgspec
 
 from ..helpdesk.models import CLOSED_STATUSES
 from ..store.base import Store, TicketQuery, Window
+from ..store.ticket_facts import Facts
+from ..store.ticket_facts import as_int as _int
+from ..store.ticket_facts import as_time as _time
+from ..store.ticket_facts import decode_facts as _facts
+from ..store.ticket_facts import first_reason as _reason
+from ..store.ticket_facts import member as _member
+from ..store.ticket_facts import span as _span
 
 BOT_TYPE = 1
 SCAN_PAGE = 5000
@@ -180,56 +184,6 @@ def _busiest(counts: Counter[int]) -> int | None:
     """The key with the most tickets; of equals, the first (so ties read the same in
     any order the counts were made)."""
     return max(counts, key=lambda k: (counts[k], -k)) if counts else None
-
-
-class Facts(msgspec.Struct):
-    """The fields of a stored ticket the metrics read; anything else in the body is skipped
-    unread. Typed loosely (`Any`): a kept ticket may hold Feishu's odd shapes (0 or -1 for
-    a time that never came, `dissatisfaction_reason` as a list), read leniently below."""
-
-    created_at: Any = 0
-    status: Any = None
-    ticket_type: Any = None
-    score: Any = None
-    channel: Any = None
-    closed_at: Any = None
-    agent_entry_time: Any = None
-    agent_first_response_time: Any = None
-    guest: Any = None
-    agent_owner: Any = None
-    agents: Any = None
-    tags: Any = None
-    dissatisfaction_reason: Any = None
-
-
-_facts = msgspec.json.Decoder(Facts).decode
-
-
-def _int(value: Any, default: Any = 0) -> Any:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _time(value: Any) -> int | None:
-    """A time in ms; Feishu's 0 or -1 for "never" is None."""
-    number = _int(value, None)
-    return number if number is not None and number > 0 else None
-
-
-def _member(value: Any, key: str) -> str:
-    found = value.get(key) if isinstance(value, dict) else None
-    return found if isinstance(found, str) else ""
-
-
-def _reason(value: Any) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return _member(value, "en_us") or _member(value, "zh_cn")
-
-
-def _span(start: int | None, end: int | None) -> int | None:
-    if start is None or end is None or end < start:
-        return None
-    return end - start
 
 
 def period_window(start: dt.date, end: dt.date) -> Window:

@@ -25,11 +25,16 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, NamedTuple
-
-import msgspec
+from typing import NamedTuple
 
 from .sql import REPLACE, Sql, Table
+from .ticket_facts import Facts
+from .ticket_facts import as_int as _int
+from .ticket_facts import as_time as _time
+from .ticket_facts import decode_facts as _facts
+from .ticket_facts import first_reason as _reason
+from .ticket_facts import member as _member
+from .ticket_facts import span as _span
 
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 CLOSED = (50, 51, 52)
@@ -71,54 +76,6 @@ _ADD_DURATIONS = (
     "ON CONFLICT (helpdesk_id, kind, day, agent_id, value)"
     " DO UPDATE SET n = metric_durations.n + excluded.n"
 )
-
-
-class Facts(msgspec.Struct):
-    """The fields of a stored ticket the rollups read (loosely typed: Feishu's odd shapes
-    are read leniently, as `console.metrics` reads them)."""
-
-    created_at: Any = 0
-    status: Any = None
-    ticket_type: Any = None
-    score: Any = None
-    channel: Any = None
-    closed_at: Any = None
-    agent_entry_time: Any = None
-    agent_first_response_time: Any = None
-    guest: Any = None
-    agent_owner: Any = None
-    agents: Any = None
-    tags: Any = None
-    dissatisfaction_reason: Any = None
-
-
-_facts = msgspec.json.Decoder(Facts).decode
-
-
-def _int(value: Any, default: Any = 0) -> Any:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _time(value: Any) -> int | None:
-    number = _int(value, None)
-    return number if number is not None and number > 0 else None
-
-
-def _member(value: Any, key: str) -> str:
-    found = value.get(key) if isinstance(value, dict) else None
-    return found if isinstance(found, str) else ""
-
-
-def _reason(value: Any) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return _member(value, "en_us") or _member(value, "zh_cn")
-
-
-def _span(start: int | None, end: int | None) -> int | None:
-    if start is None or end is None or end < start:
-        return None
-    return end - start
 
 
 def _keys(t: Facts) -> tuple[list[tuple[str, str]], str, str]:

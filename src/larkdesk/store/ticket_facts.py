@@ -1,0 +1,64 @@
+"""The fields of a stored ticket that the console's metrics read, and how they are read:
+once for the rollups kept on every write (`store.rollups`) and once for the page's scan,
+the test oracle (`console.metrics`), so both read a ticket alike.
+
+Typed loosely (`Any`): a kept ticket may hold Feishu's odd shapes (0 or -1 for a time that
+never came, `dissatisfaction_reason` as a list), read leniently below; anything else in
+the body is skipped unread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class Facts(msgspec.Struct):
+    created_at: Any = 0
+    status: Any = None
+    ticket_type: Any = None
+    score: Any = None
+    channel: Any = None
+    closed_at: Any = None
+    agent_entry_time: Any = None
+    agent_first_response_time: Any = None
+    guest: Any = None
+    agent_owner: Any = None
+    agents: Any = None
+    tags: Any = None
+    dissatisfaction_reason: Any = None
+
+
+decode_facts = msgspec.json.Decoder(Facts).decode
+
+
+def as_int(value: Any, default: Any = 0) -> Any:
+    """`value` if it is an integer (not a bool), else `default`."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def as_time(value: Any) -> int | None:
+    """A time in ms; Feishu's 0 or -1 for "never" is None."""
+    number = as_int(value, None)
+    return number if number is not None and number > 0 else None
+
+
+def member(value: Any, key: str) -> str:
+    """`value[key]` if `value` is an object and that a string, else ""."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else ""
+
+
+def first_reason(value: Any) -> str:
+    """The dissatisfaction reason: the first of a list, its `en_us` text, else `zh_cn`."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return member(value, "en_us") or member(value, "zh_cn")
+
+
+def span(start: int | None, end: int | None) -> int | None:
+    """`end - start`, if both are known and in order."""
+    if start is None or end is None or end < start:
+        return None
+    return end - start
