@@ -30,6 +30,7 @@ from ..helpdesk.ids import now_ms
 from ..settings import EVENT_LEASE_S, FEISHU_EVENT_RETRY_S
 from ..store.base import Store
 from ..store.event_records import Attempt, Delivery
+from ..store.outbox_claims import InlineClaim
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -93,6 +94,13 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, tuple[str, str, asyncio.Task[None]]] = {}  # id: claim, app
         self._per_app: dict[str, int] = {}
+        # Apps at `per_app` in flight, for writers' inline claims on other threads (a new
+        # tuple is assigned, never changed in place).
+        self._busy: tuple[str, ...] = ()
+        # The claim id of rows claimed by this process's writes (`inline_claim`): one for
+        # the dispatcher's life, so their attempts are recorded in one transaction.
+        self._inline_id = uuid.uuid4().hex
+        self._releasing: set[asyncio.Task[None]] = set()
         self._app_slots: dict[str, asyncio.Semaphore] = {}
         self._done: list[tuple[str, Attempt]] = []
         self._first_done_at = 0.0  # monotonic: when the oldest unrecorded attempt finished
@@ -108,6 +116,54 @@ class Dispatcher:
             return
         with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
             loop.call_soon_threadsafe(self._poke)
+
+    @property
+    def claims_inline(self) -> bool:
+        """Whether writes may claim rows for it: a transport that sends any row of its
+        mode (the webhook's; the long connection's rows depend on who holds a socket)."""
+        return not self._transport.holder
+
+    def inline_claim(self) -> InlineClaim | None:
+        """An offer for a write about to commit events (any thread): its rows of this
+        dispatcher's mode are claimed in its transaction and handed over by `adopt` after
+        the commit. None while not running, stopping, or with no free slot."""
+        if self._loop is None or self._stopping or self._task is None or self._task.done():
+            return None
+        room = self._config.concurrency - len(self._inflight)
+        if room <= 0:
+            return None
+        due_at = self._clock() + round(self._config.lease_s * 1000)
+        return InlineClaim(self._transport.mode, self._inline_id, due_at, room, self._busy)
+
+    def adopt(self, claim: InlineClaim) -> None:
+        """The write with `claim` committed: send the rows it took. Safe from any thread."""
+        loop = self._loop
+        if loop is None or not claim.deliveries:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the lease ends it
+            loop.call_soon_threadsafe(self._adopt, claim.claim_id, list(claim.deliveries))
+
+    def _adopt(self, claim_id: str, deliveries: list[Delivery]) -> None:
+        if self._stopping:  # the drain may have looked already: hand them back
+            ids = [d.outbox_id for d in deliveries]
+            task = asyncio.create_task(self._release_quietly(claim_id, ids))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+            return
+        for delivery in deliveries:
+            self._start(claim_id, delivery)
+
+    async def _release_quietly(self, claim_id: str, ids: list[int]) -> None:
+        with contextlib.suppress(Exception):  # else the lease ends the claim
+            await self._call(self._store.release_deliveries, claim_id, ids, self._clock())
+
+    def _start(self, claim_id: str, delivery: Delivery) -> None:
+        task = asyncio.create_task(self._send(claim_id, delivery))
+        self._inflight[delivery.outbox_id] = (claim_id, delivery.app_id, task)
+        count = self._per_app.get(delivery.app_id, 0) + 1
+        self._per_app[delivery.app_id] = count
+        if count == self._config.per_app:
+            self._busy = (*self._busy, delivery.app_id)
 
     def _poke(self) -> None:
         self._maybe_due = True
@@ -187,9 +243,7 @@ class Dispatcher:
             if self._per_app.get(delivery.app_id, 0) >= config.per_app:
                 surplus.append(delivery.outbox_id)
                 continue
-            task = asyncio.create_task(self._send(claim_id, delivery))
-            self._inflight[delivery.outbox_id] = (claim_id, delivery.app_id, task)
-            self._per_app[delivery.app_id] = self._per_app.get(delivery.app_id, 0) + 1
+            self._start(claim_id, delivery)
         self._left_rows = self._maybe_due or bool(busy) or bool(surplus)
         if surplus:
             # One app's backlog must not fill every slot (its receiver may hang): rows past
@@ -208,6 +262,8 @@ class Dispatcher:
                 self._per_app[delivery.app_id] = left
             else:
                 self._app_slots.pop(delivery.app_id, None)
+            if left == self._config.per_app - 1:
+                self._busy = tuple(app for app in self._busy if app != delivery.app_id)
         first = not self._done
         if first:
             self._first_done_at = time.monotonic()

@@ -6,9 +6,11 @@ has them (PostgreSQL's LISTEN/NOTIFY), else by a short poll (SQLite)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
+from ..store import outbox_claims
 from ..store.base import Store
 from .connections import ConnectionHub
 from .dispatcher import DeliveryConfig, Dispatcher, Transport
@@ -70,6 +72,7 @@ class EventDelivery:
         self._config = config or DeliveryConfig()
         self._factories = tuple(transports)
         self._dispatchers: list[Dispatcher] = []
+        self._inline: Dispatcher | None = None  # the one whose rows writes claim themselves
         self._notices: Notices | None = None
         self.hub = ConnectionHub(store)
         self.hub.on_connect = self.wake
@@ -84,6 +87,23 @@ class EventDelivery:
         for dispatcher in self._dispatchers:
             dispatcher.wake()
 
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around one store write that may add events (on the writing thread): its rows for
+        the webhook dispatcher are claimed in its transaction and handed to it after the
+        commit (store/outbox_claims.py); the dispatchers are woken only for rows it left.
+        A write that raises (rolled back) hands over and wakes nothing."""
+        dispatcher = self._inline
+        claim = dispatcher.inline_claim() if dispatcher is not None else None
+        with outbox_claims.claiming(claim):
+            yield
+        if dispatcher is None or claim is None:
+            self.wake()
+            return
+        dispatcher.adopt(claim)
+        if claim.left_rows:
+            self.wake()
+
     async def start(self) -> None:
         await self._retention.start()
         await self.hub.start()
@@ -91,6 +111,8 @@ class EventDelivery:
             dispatcher = Dispatcher(self._store, factory(self.hub), self._config)
             await dispatcher.start()
             self._dispatchers.append(dispatcher)
+            if self._inline is None and dispatcher.claims_inline:
+                self._inline = dispatcher
         if isinstance(self._store, NoticeSource):
             self._notices = self._store.event_notices(self.wake)
             await self._notices.start()
@@ -101,6 +123,7 @@ class EventDelivery:
             self._notices = None
         await self._retention.stop()
         dispatchers, self._dispatchers = self._dispatchers, []
+        self._inline = None
         for dispatcher in dispatchers:
             await dispatcher.stop()
         await self.hub.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from . import outbox_claims
 from .connections import HELD_APPS, LIVE_APPS
 from .event_records import (
     DELIVERED,
@@ -65,9 +66,14 @@ _NOTIFY = f"SELECT pg_notify({CHANNEL_SQL}, '')"
 
 def add_events(db: Sql, events: Iterable[OutboundEvent]) -> int:
     """Write each event once per app that hears it, in the caller's transaction; returns
-    how many deliveries were written (0 when nobody listens)."""
+    how many deliveries were written (0 when nobody listens). Inside
+    `outbox_claims.claiming`, the rows of the claim's apps are claimed as they are written."""
+    claim = outbox_claims.current()
     written = 0
     for event in events:
+        if claim is not None:
+            written += outbox_claims.add_claimed(db, event, claim)
+            continue
         written += db.run(
             _FAN_OUT,
             (
@@ -79,9 +85,11 @@ def add_events(db: Sql, events: Iterable[OutboundEvent]) -> int:
                 event.event_type,
             ),
         )
-    if written and db.for_update:
+    unclaimed = written > 0 if claim is None else claim.left_rows
+    if unclaimed and db.for_update:
         # PostgreSQL (the dialect with row locks): sent when, and only if, this commits.
-        # Notices repeated in one transaction are folded into one.
+        # Notices repeated in one transaction are folded into one. Rows claimed in this
+        # transaction need none: no other worker may take them before their lease ends.
         db.one(_NOTIFY)
     return written
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
@@ -125,6 +126,8 @@ class TicketMessages:
     clock: Callable[[], int] = now_ms
     announce: Announce | None = None
     on_events: Callable[[], None] = lambda: None  # told after a write that announced
+    # Around a write that may add events (delivery claims them: EventDelivery.writing).
+    writing: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def post(self, helpdesk_id: str, ticket_id: str, draft: Draft) -> StoredMessage:
         """Write `draft` into the ticket's conversation and change the ticket with it, in
@@ -162,7 +165,9 @@ class TicketMessages:
             )
             return MessageWrite(message_record(message), ticket_record, draft.images, tuple(also))
 
-        if self.store.add_message(helpdesk_id, ticket_id, compose) is None:
+        with self.writing():
+            added = self.store.add_message(helpdesk_id, ticket_id, compose)
+        if added is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
         if self.announce is not None:
             self.on_events()

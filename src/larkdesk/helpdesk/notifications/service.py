@@ -16,6 +16,7 @@ Every decided approval (approved, rejected, cancelled) fires
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from ...errors import BadRequest, ResourceNotFound
 from ...events.types import NOTIFICATION_APPROVE
@@ -53,10 +54,12 @@ class Notifications:
         store: Store,
         clock: Callable[[], int] = now_ms,
         on_events: Callable[[], None] = lambda: None,
+        writing: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._store = store
         self._clock = clock
         self._on_events = on_events
+        self._writing = writing  # around a write that adds events (delivery claims them)
 
     def get(self, helpdesk_id: str, notification_id: str) -> Notification:
         body = self._store.get_notification(helpdesk_id, notification_id)
@@ -187,14 +190,15 @@ class Notifications:
         events: tuple[OutboundEvent, ...] = (),
     ) -> None:
         notification.updated_at = str(at)
-        self._store.save_notification(
-            notification.id or "",
-            helpdesk_id,
-            notification.status or 0,
-            at,
-            encode(notification),
-            events,
-        )
+        with self._writing():
+            self._store.save_notification(
+                notification.id or "",
+                helpdesk_id,
+                notification.status or 0,
+                at,
+                encode(notification),
+                events,
+            )
 
     def _checked(self, body: Notification) -> Notification:
         check_text("job_name", body.job_name, MAX_JOB_NAME)

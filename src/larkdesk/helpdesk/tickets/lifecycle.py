@@ -5,6 +5,7 @@ ticket, change it, start a service. No HTTP here, no SQL here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import msgspec
@@ -57,10 +58,14 @@ class TicketLifecycle:
         store: Store,
         clock: Callable[[], int] = now_ms,
         on_events: Callable[[], None] = lambda: None,
+        writing: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._store = store
         self._clock = clock
         self._on_events = on_events  # told after a write committed events (delivery wakes)
+        # Around a write that may add events: delivery claims them in its transaction and
+        # sends them after the commit (EventDelivery.writing).
+        self._writing = writing
 
     def get_ticket(self, helpdesk_id: str, ticket_id: str) -> bytes:
         """The ticket's wire JSON (the list API's shape); another helpdesk's is not found."""
@@ -96,7 +101,8 @@ class TicketLifecycle:
             fields = checked_values(self.definitions(helpdesk_id), change.customized_fields)
         proposed = self._proposed_tags(helpdesk_id, change.tag_names or [])
         rewrite = self._rewrite(helpdesk_id, change, fields, actor, by)
-        record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
+        with self._writing():
+            record = self._store.update_ticket(helpdesk_id, ticket_id, proposed, rewrite)
         if record is None:
             raise ResourceNotFound(f"the helpdesk has no ticket {ticket_id!r}")
         self._on_events()
@@ -181,7 +187,9 @@ class TicketLifecycle:
                 ticket.agent_entry_time = now
             chat_id = chat_id_of(helpdesk_id, ticket.ticket_id)
             events = (ticket_created(ticket, helpdesk_id, chat_id),)
-            if self._store.create_ticket(to_record(ticket, helpdesk_id), events, by):
+            with self._writing():
+                created = self._store.create_ticket(to_record(ticket, helpdesk_id), events, by)
+            if created:
                 self._on_events()
                 return StartedService(chat_id, ticket.ticket_id)
         raise BadRequest("could not allocate a ticket id; try again")
