@@ -36,7 +36,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 log = logging.getLogger("larkdesk.events")
 DELIVERY_TIMEOUT_S = 3.0  # Feishu's: a receiver answers (or acks) within 3 s
-FLUSH_AFTER_S = 0.02  # the longest a finished attempt waits to be recorded, under load
+FLUSH_AFTER_S = 0.1  # the longest a finished attempt waits to be recorded (see _flush_due)
 
 
 class Transport(Protocol):
@@ -212,8 +212,10 @@ class Dispatcher:
 
     def _flush_due(self) -> bool:
         """Attempts are recorded in batches: once a quarter-batch has finished or the
-        oldest has waited FLUSH_AFTER_S (at 200 events/s, a transaction per ~4 events
-        rather than per event: fewer turns at SQLite's write lock for everyone)."""
+        oldest has waited FLUSH_AFTER_S (at 200 events/s, a transaction per ~20 events
+        rather than per event: fewer turns at SQLite's write lock, and fewer syncs of
+        its log, for everyone; each one delays the writes queued behind it). A record
+        lost with its process costs a second send after the lease, never an event."""
         if not self._done:
             return False
         waited = time.monotonic() - self._first_done_at

@@ -9,13 +9,15 @@ Every ticket counts towards the UTC day it was created on (`day` = days since 19
   histograms of first-response (`frt`) and resolution (`res`) times in ms, from the
   agent's entry (bot time excluded), per owner agent ("" for none): merged over a period
   they give the exact median and p90 of the tickets behind them, overall and per agent;
-- `metric_agents (helpdesk_id, agent_id, name)`: the name last written for an agent.
+- `metric_agents (helpdesk_id, agent_id, name)`: the name last written for an agent (by
+  a write that gave a ticket that agent or changed its name).
 
 `apply` is called by every ticket write in its own transaction with the ticket's old and
 new wire JSON: it takes the old ticket's contributions off and adds the new one's, as
 additive upserts (`ON CONFLICT ... DO UPDATE SET n = n + excluded.n`), so concurrent writers
 of different tickets add up exactly and a ticket's own writes are serialised by its row
-lock. `rebuild` recomputes everything from the tickets (migration 0014's fill,
+lock. A rewrite that changes none of the ticket's metric facts (`ticket_facts.Facts`)
+writes nothing here. `rebuild` recomputes everything from the tickets (migration 0014's fill,
 `larkdesk metrics rebuild`). The definitions mirror `console.metrics` (the scan the tests
 compare against). See docs/metrics.md.
 """
@@ -121,14 +123,20 @@ class Deltas:
         self.names: dict[tuple[str, str], str] = {}
 
     def add(self, helpdesk_id: str, body: bytes | None, sign: int) -> None:
-        if body is None:
-            return
-        t = _facts(body)
+        if body is not None:
+            self.add_facts(helpdesk_id, _facts(body), sign)
+
+    def add_facts(
+        self, helpdesk_id: str, t: Facts, sign: int, had: tuple[str, str] | None = None
+    ) -> tuple[str, str]:
+        """Add (+1) or take off (-1) one ticket's contributions; returns its agent's id and
+        name. An added ticket whose agent and name are those it `had` (before this write)
+        writes no name: the one it wrote then stands."""
         day = _int(t.created_at) // DAY_MS
         keys, agent, agent_name = _keys(t)
         for dim, key in keys:
             self.counts[(helpdesk_id, day, dim, key)] += sign
-        if agent and sign > 0:
+        if agent and sign > 0 and (agent, agent_name) != had:
             self.names[(helpdesk_id, agent)] = agent_name
         ended = _int(t.status) in CLOSED
         entry = _time(t.agent_entry_time)
@@ -138,6 +146,7 @@ class Deltas:
             self.durations[(helpdesk_id, "frt", day, agent, frt)] += sign
         if resolution is not None:
             self.durations[(helpdesk_id, "res", day, agent, resolution)] += sign
+        return agent, agent_name
 
     def write(self, db: Sql) -> None:
         """Add the summed deltas to the tables (rows in key order: PostgreSQL writers lock
@@ -178,8 +187,13 @@ def apply(db: Sql, changes: Iterable[tuple[str, bytes | None, bytes | None]]) ->
     ticket's contributions off the rollups and add the new one's (None: no ticket)."""
     deltas = Deltas()
     for helpdesk_id, old, new in changes:
-        deltas.add(helpdesk_id, old, -1)
-        deltas.add(helpdesk_id, new, 1)
+        before = None if old is None else _facts(old)
+        after = None if new is None else _facts(new)
+        if before is not None and before == after:
+            continue  # no metric fact changed (a comment, a tag-less field): nothing moves
+        had = None if before is None else deltas.add_facts(helpdesk_id, before, -1)
+        if after is not None:
+            deltas.add_facts(helpdesk_id, after, 1, had)
     deltas.write(db)
 
 

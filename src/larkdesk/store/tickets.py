@@ -25,6 +25,7 @@ from .event_records import OutboundEvent
 from .filters import Dialect, scan_statement, without_nul
 from .history_records import SYSTEM, Actor
 from .identities import names_nothing
+from .relink import relink
 from .sql import KEEP, REPLACE, Sql, Table, marks
 
 _FILTERS = (
@@ -129,8 +130,9 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
         db.insert_rows(TICKET_COUNTS, sorted(new_per_helpdesk.items()), _ADD_TO_COUNT)
     if updates:
         _update_filters(db, updates)
-        db.delete_where("ticket_agents", "seq", [seq for seq, _ in rewritten])
-        db.delete_where("ticket_tags", "seq", [seq for seq, _ in rewritten])
+    rewritten_seqs = [seq for seq, _ in rewritten]  # links: only those that change
+    agents = relink(db, "ticket_agents", "agent_id", rewritten_seqs, agents)
+    tag_links = relink(db, "ticket_tags", "tag_name", rewritten_seqs, tag_links)
     db.insert_rows(TICKET_BODIES, bodies, REPLACE)
     names = sorted({(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None})
     db.insert_rows(GUEST_NAMES, names, KEEP)

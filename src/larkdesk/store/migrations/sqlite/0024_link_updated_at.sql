@@ -1,0 +1,26 @@
+-- A ticket's update time is the only link-order column a status change moves, but the
+-- trigger of 0003 rewrote the ticket's whole agent_tickets and tag_tickets rows whenever
+-- any of its columns was named by an UPDATE (updated_at is named by every status change):
+-- the rows' keys were set to themselves, so every link's index entries were rewritten.
+-- Now the whole rows follow only a change of the helpdesk, creation time or id, and an
+-- update time alone moves only tag_tickets.updated_at (agent_tickets has none).
+DROP TRIGGER link_order_follows;
+CREATE TRIGGER link_order_follows AFTER UPDATE OF helpdesk_id, created_at, ticket_id
+ON tickets
+WHEN NEW.helpdesk_id IS NOT OLD.helpdesk_id OR NEW.created_at IS NOT OLD.created_at
+    OR NEW.ticket_id IS NOT OLD.ticket_id
+BEGIN
+    UPDATE agent_tickets
+    SET helpdesk_id = NEW.helpdesk_id, created_at = NEW.created_at, ticket_id = NEW.ticket_id
+    WHERE seq = NEW.seq;
+    UPDATE tag_tickets
+    SET helpdesk_id = NEW.helpdesk_id, created_at = NEW.created_at, ticket_id = NEW.ticket_id,
+        updated_at = NEW.updated_at
+    WHERE seq = NEW.seq;
+END;
+CREATE TRIGGER link_updated_at_follows AFTER UPDATE OF updated_at ON tickets
+WHEN NEW.updated_at IS NOT OLD.updated_at AND NEW.helpdesk_id IS OLD.helpdesk_id
+    AND NEW.created_at IS OLD.created_at AND NEW.ticket_id IS OLD.ticket_id
+BEGIN
+    UPDATE tag_tickets SET updated_at = NEW.updated_at WHERE seq = NEW.seq;
+END;
