@@ -85,39 +85,45 @@ def test_kill_9_after_the_commit_sends_the_claimed_event_when_its_lease_ends(
     worker, once the lease (5 s here) has ended."""
     creds = json.loads(larkdesk("demo", "--tickets", "5", "--seed", "25", db=db).stdout)  # type: ignore[arg-type]
     live = serve(db, tmp_path, "--workers", "1")  # one process: kill -9 ends every sender
-    desk = Desk(live, creds)
-    app = new_app(desk, "claimed")
-    token = str(events_settings(desk, app["app_id"])["verification_token"])
-    with LarkReceiver(token) as receiver:
-        events_settings(desk, app["app_id"], "--url", receiver.url)
-        with api_for(desk, app) as api:
-            assert api.post(SUBSCRIBE, json={"events": TICKET_EVENTS}).json()["code"] == 0
-        receiver.requests = 0  # the challenge is not a delivery
-        receiver.hang_s = 1.5  # the send is in flight when the server dies
-        with api_for(desk, creds) as api:
-            body = api.post("/open-apis/helpdesk/v1/start_service", json={"open_id": a_guest(desk)})
-        ticket_id = body.json()["data"]["ticket_id"]
-        deadline = time.monotonic() + 10
-        while receiver.requests == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert receiver.requests == 1, "the event was not sent at once"
-        live.process.send_signal(signal.SIGKILL)
-        live.process.wait(timeout=10)
-        store = open_store(db)
-        try:
-            [row] = [e for e in store.event_log(app["app_id"], False, 10)]
-            assert (row.state, row.attempts) == ("pending", ())  # sent, never recorded
-            due = store.next_event_due(WEBHOOK)
-        finally:
-            store.close()
-        assert due is not None and due >= row.created_at + 4000  # claimed for the lease
-        time.sleep(1.6)  # the hung request finished: lark-oapi handled it once
-        receiver.hang_s = 0
-        restarted = serve(db, tmp_path, "--workers", "1")
-        try:
-            again = receiver.wait_for(2, CREATED, timeout=30)
-            assert time.time() * 1000 >= due
-            assert [r.parsed.event.ticket_id for r in again] == [ticket_id, ticket_id]
-            assert again[0].event_id == again[1].event_id
-        finally:
-            stop_server(restarted)
+    try:
+        desk = Desk(live, creds)
+        app = new_app(desk, "claimed")
+        token = str(events_settings(desk, app["app_id"])["verification_token"])
+        with LarkReceiver(token) as receiver:
+            events_settings(desk, app["app_id"], "--url", receiver.url)
+            with api_for(desk, app) as api:
+                assert api.post(SUBSCRIBE, json={"events": TICKET_EVENTS}).json()["code"] == 0
+            receiver.requests = 0  # the challenge is not a delivery
+            receiver.hang_s = 1.5  # the send is in flight when the server dies
+            with api_for(desk, creds) as api:
+                body = api.post(
+                    "/open-apis/helpdesk/v1/start_service", json={"open_id": a_guest(desk)}
+                )
+            ticket_id = body.json()["data"]["ticket_id"]
+            deadline = time.monotonic() + 10
+            while receiver.requests == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert receiver.requests == 1, "the event was not sent at once"
+            live.process.send_signal(signal.SIGKILL)
+            live.process.wait(timeout=10)
+            store = open_store(db)
+            try:
+                [row] = [e for e in store.event_log(app["app_id"], False, 10)]
+                assert (row.state, row.attempts) == ("pending", ())  # sent, never recorded
+                due = store.next_event_due(WEBHOOK)
+            finally:
+                store.close()
+            assert due is not None and due >= row.created_at + 4000  # claimed for the lease
+            time.sleep(1.6)  # the hung request finished: lark-oapi handled it once
+            receiver.hang_s = 0
+            restarted = serve(db, tmp_path, "--workers", "1")
+            try:
+                again = receiver.wait_for(2, CREATED, timeout=30)
+                assert time.time() * 1000 >= due
+                assert [r.parsed.event.ticket_id for r in again] == [ticket_id, ticket_id]
+                assert again[0].event_id == again[1].event_id
+            finally:
+                stop_server(restarted)
+    finally:
+        if live.process.poll() is None:  # an assertion failed before the kill
+            stop_server(live)
