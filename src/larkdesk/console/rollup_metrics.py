@@ -18,11 +18,13 @@ import threading
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 from ..store.base import Store
+from ..store.rollups import DaySnapshot
 from .metrics import AgentRow, Metrics
 
 EPOCH = dt.date(1970, 1, 1)
@@ -32,6 +34,7 @@ MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchang
 SPANS = 16  # merged runs of blocks kept per helpdesk
 HOT_DAYS = 62  # days kept apart per helpdesk; beyond, they are forgotten
 SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
+WARM_MONTHS = 13  # calendar months a process reads at start (`warm`): any period of a year
 
 
 def day_number(day: dt.date) -> int:
@@ -112,7 +115,7 @@ class RollupCache:
     def __init__(self) -> None:
         self._days: dict[tuple[str, int], Block] = {}
         self._months: dict[tuple[str, int, int], Block] = {}
-        self._spans: dict[str, list[Block]] = {}  # whole months merged, newest last
+        self._spans: dict[str, list[Block]] = {}  # loose days merged, newest last
         self._views: dict[tuple[str, int, int], tuple[Any, Metrics]] = {}
         self._hot: dict[str, set[int]] = {}  # days written since read: kept apart
         self._lock = threading.Lock()
@@ -120,6 +123,54 @@ class RollupCache:
     def metrics(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
         """The metrics of the helpdesk's tickets created from `start` to `end` (UTC days)."""
         first, last = day_number(start), day_number(end)
+        snap, fresh = self._load(store, helpdesk_id, first, last)
+        seen = self._views.get((helpdesk_id, first, last))
+        if seen is not None and seen[0] == (snap.versions, snap.names):
+            return seen[1]  # nothing in the period changed since: the same numbers
+        with self._lock:
+            hot = self._hot.get(helpdesk_id, set())
+            try:
+                blocks = self._blocks(helpdesk_id, start, end, snap.versions, hot | fresh)
+            except KeyError:  # another view started the copies over meanwhile
+                blocks = None
+        if blocks is None:
+            return RollupCache().metrics(store, helpdesk_id, start, end)
+        metrics = assemble(blocks, start, end, snap.names)
+        with self._lock:
+            if len(self._views) > MAX_VIEWS:
+                self._views.clear()
+            self._views[(helpdesk_id, first, last)] = ((snap.versions, snap.names), metrics)
+        return metrics
+
+    def warm(self, store: Store, helpdesk_id: str, stop: threading.Event) -> int:
+        """Read the WARM_MONTHS calendar months up to the helpdesk's newest day with
+        rollups (newest first) and merge each whole month, as a view of them would, so
+        that views of any period in them find every block made; returns the days read.
+        Stops between months once `stop` is set."""
+        newest = store.metric_last_day(helpdesk_id)
+        if newest is None:
+            return 0
+        read = 0
+        month = (EPOCH + dt.timedelta(days=newest)).replace(day=1)
+        for _ in range(WARM_MONTHS):
+            if stop.is_set():
+                break
+            month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            month_end -= dt.timedelta(days=1)
+            snap, fresh = self._load(store, helpdesk_id, day_number(month), day_number(month_end))
+            read += len(fresh)
+            with self._lock, suppress(KeyError):  # KeyError: a view started over meanwhile
+                hot = self._hot.get(helpdesk_id, set())
+                self._blocks(helpdesk_id, month, month_end, snap.versions, hot)
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        return read
+
+    def _load(
+        self, store: Store, helpdesk_id: str, first: int, last: int
+    ) -> tuple[DaySnapshot, set[int]]:
+        """The days' versions, read in one transaction with the rows of the days whose
+        version the copies lack; those days' blocks are kept. Returns the snapshot and
+        the days read."""
         with self._lock:
             if len(self._days) > MAX_DAYS:
                 self._days.clear()
@@ -132,9 +183,6 @@ class RollupCache:
                 if (block := self._days.get((helpdesk_id, d))) is not None
             }
         snap = store.metric_snapshot(helpdesk_id, first, last, known)
-        seen = self._views.get((helpdesk_id, first, last))
-        if seen is not None and seen[0] == (snap.versions, snap.names):
-            return seen[1]  # nothing in the period changed since: the same numbers
         counts: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
         durations: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for day, dim, key, n in snap.counts:
@@ -152,18 +200,7 @@ class RollupCache:
             hot.update(d for d in fresh if d in known)  # changed since this process read it
             if len(hot) > HOT_DAYS:
                 hot.clear()
-            try:
-                blocks = self._blocks(helpdesk_id, start, end, snap.versions, hot | set(fresh))
-            except KeyError:  # another view started the copies over meanwhile
-                blocks = None
-        if blocks is None:
-            return RollupCache().metrics(store, helpdesk_id, start, end)
-        metrics = assemble(blocks, start, end, snap.names)
-        with self._lock:
-            if len(self._views) > MAX_VIEWS:
-                self._views.clear()
-            self._views[(helpdesk_id, first, last)] = ((snap.versions, snap.names), metrics)
-        return metrics
+        return snap, set(fresh)
 
     def _blocks(
         self,
@@ -173,12 +210,14 @@ class RollupCache:
         versions: dict[int, int],
         apart: set[int],
     ) -> list[Block]:
-        """The period's whole months merged as one block, the other days too, except the
-        days read just now or written since this process first read them (writes go on
-        changing a few recent days): each of those is a block of its own, and a month
-        holding one is not merged whole."""
-        blocks: list[Block] = []
+        """The period's whole months, each a block merged from its days, and the other
+        days merged into one, except the days read just now or written since this process
+        first read them (writes go on changing a few recent days): each of those is a
+        block of its own, and a month holding one is not merged whole. Months are not
+        merged further: a percentile is searched across their lists (`kth`), so a write
+        costs no re-merge of a year."""
         months: list[Block] = []
+        blocks: list[Block] = []
         changed: list[Block] = []
         day = start
         while day <= end:
@@ -198,22 +237,18 @@ class RollupCache:
             if (number := day_number(day)) in versions:
                 (changed if number in apart else blocks).append(self._days[(helpdesk_id, number)])
             day += dt.timedelta(days=1)
-        if len(months) > 1:
-            months = [self._span(helpdesk_id, months)]
         if len(blocks) > 1:
             blocks = [self._span(helpdesk_id, blocks)]
         return months + blocks + changed
 
-    def _span(self, helpdesk_id: str, months: list[Block]) -> Block:
-        """Blocks merged into one (kept while every one of them is current)."""
+    def _span(self, helpdesk_id: str, days: list[Block]) -> Block:
+        """Day blocks merged into one (kept while every one of them is current)."""
         spans = self._spans.setdefault(helpdesk_id, [])
         for span in spans:
             parts = span.version
-            if len(parts) == len(months) and all(
-                a is b for a, b in zip(parts, months, strict=True)
-            ):
+            if len(parts) == len(days) and all(a is b for a, b in zip(parts, days, strict=True)):
                 return span
-        span = month_block(tuple(months), months)
+        span = month_block(tuple(days), days)
         spans.append(span)
         del spans[:-SPANS]
         return span
