@@ -19,7 +19,13 @@ from typing import Any
 
 from larkdesk.client import FeishuClient
 from larkdesk.console.metrics import Metrics, helpdesk_metrics, percentile
-from larkdesk.console.rollup_metrics import SORT_BELOW, RollupCache, percentile_of, rollup_metrics
+from larkdesk.console.rollup_metrics import (
+    SORT_BELOW,
+    SORT_UNDER,
+    RollupCache,
+    percentile_of,
+    rollup_metrics,
+)
 from larkdesk.console.warmup import RollupWarmup
 from larkdesk.errors import BadRequest
 from larkdesk.helpdesk.stored import kept_record
@@ -306,10 +312,11 @@ def test_two_writer_processes_add_up_exactly(store: Store, identity: Identity) -
 
 
 def test_kth_finds_the_same_value_as_sorting_everything() -> None:
-    """The percentiles' search across sorted lists (taken past SORT_BELOW values a list) gives
-    the nearest-rank value of all of them, repeated values and all."""
+    """The percentiles' search across sorted lists (taken past SORT_UNDER values in all and
+    SORT_BELOW values a list) gives the nearest-rank value of all of them, repeated values
+    and all."""
     rng = random.Random(2)
-    for size in (1, 3, 50, SORT_BELOW + 500):
+    for size in (1, 3, 50, SORT_BELOW + 500, SORT_UNDER // 4):
         lists = [
             sorted(rng.choice([rng.randrange(10**9), rng.randrange(100)]) for _ in range(n))
             for n in (rng.randrange(size + 1) for _ in range(rng.randrange(1, 30)))
@@ -317,6 +324,10 @@ def test_kth_finds_the_same_value_as_sorting_everything() -> None:
         everything = sorted(chain.from_iterable(lists))
         for share in (0.01, 0.5, 0.9, 1.0):
             assert percentile_of(lists, share) == percentile(everything, share)
+    big = [sorted(rng.randrange(10**6) for _ in range(SORT_UNDER // 4)) for _ in range(6)]
+    everything = sorted(chain.from_iterable(big))  # past SORT_UNDER: the search by value
+    for share in (0.01, 0.5, 0.9, 1.0):
+        assert percentile_of(big, share) == percentile(everything, share)
     assert percentile_of([[], []], 0.5) is None
 
 

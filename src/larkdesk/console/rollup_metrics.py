@@ -34,6 +34,8 @@ MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchang
 SPANS = 16  # merged runs of blocks kept per helpdesk
 HOT_DAYS = 62  # days kept apart per helpdesk; beyond, they are forgotten
 SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
+SORT_UNDER = 20_000  # up to this many values in all: sort them (timsort merges the sorted
+# lists faster than ~25 rounds of bisecting each: an agent's year is ~2,000 values)
 WARM_MONTHS = 13  # calendar months a process reads at start (`warm`): any period of a year
 
 
@@ -45,7 +47,8 @@ def kth(lists: list[list[int]], k: int) -> int:
     """The k-th smallest (1-based) of the values of sorted `lists` (k within their total)."""
     if len(lists) == 1:
         return lists[0][k - 1]
-    if sum(len(values) for values in lists) < SORT_BELOW * len(lists):
+    total = sum(len(values) for values in lists)
+    if total <= SORT_UNDER or total < SORT_BELOW * len(lists):
         return sorted(chain.from_iterable(lists))[k - 1]
     lo, hi = min(v[0] for v in lists if v), max(v[-1] for v in lists if v)
     while lo < hi:  # the smallest value with at least k values at or below it
