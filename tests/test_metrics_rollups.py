@@ -19,6 +19,7 @@ from typing import Any
 
 from larkdesk.client import FeishuClient
 from larkdesk.console.metrics import Metrics, helpdesk_metrics, percentile
+from larkdesk.console.rollup_blocks import PATCH_DAYS, Block, day_block, merged
 from larkdesk.console.rollup_metrics import (
     SORT_BELOW,
     SORT_UNDER,
@@ -427,3 +428,39 @@ def test_the_app_warms_the_metrics_copies_when_it_starts(
             time.sleep(0.05)
     found = [r.getMessage() for r in caplog.records if "read at start" in r.getMessage()]
     assert found and not found[0].startswith("metrics rollups read at start: 0 days"), found
+
+
+def test_a_patched_block_is_the_block_merged_anew() -> None:
+    """A merged run of days patched with a few newer days (values that came and went,
+    counts up and down, lists emptied) holds what merging the days anew gives; the lists
+    it did not change are the same objects (their percentiles are taken over)."""
+    rng = random.Random(8)
+
+    def day(number: int, version: int) -> Block:
+        counts = [("created", "", rng.randrange(1, 9)), ("tag", rng.choice(TAGS), 1)]
+        durations = [
+            (
+                kind,
+                rng.choice(["", "ou_a", "ou_b"]),
+                rng.choice([5, 60_000, rng.randrange(9**9)]),
+                1,
+            )
+            for kind in ("frt", "res")
+            for _ in range(rng.randrange(6))
+        ]
+        return day_block(number, version, counts, durations)
+
+    parts = {d: day(d, 1) for d in range(20_000, 20_030)}
+    block = merged(parts)
+    for version in range(2, 12):
+        newer = dict(parts)
+        for d in rng.sample(sorted(parts), rng.randrange(1, PATCH_DAYS + 1)):
+            newer[d] = day(d, version)
+        patched, anew = merged(newer, block), merged(newer)
+        assert patched.values == anew.values
+        assert +patched.counts == +anew.counts and patched.daily == anew.daily
+        kept = [
+            k for k in block.values if k in patched.values and patched.values[k] is block.values[k]
+        ]
+        assert all(block.values[k] == anew.values[k] for k in kept)
+        block, parts = patched, newer
