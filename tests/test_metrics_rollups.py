@@ -371,14 +371,14 @@ def test_copies_warmed_at_start_answer_without_reading_and_stay_exact(
     store.upsert_tickets(record(random_ticket(rng, i), hd) for i in ids)
     spy = SnapshotSpy(store)
     cache = RollupCache()
-    warmup = RollupWarmup(spy, cache)  # type: ignore[arg-type]
+    warmup = RollupWarmup(spy, cache)
     warmup.start()
     assert warmup.done.wait(60)
     warmup.stop()
     assert sum(spy.rows) > 0
     spy.rows.clear()
     for start, end in PERIODS:
-        assert numbers(cache.metrics(spy, hd, start, end)) == numbers(  # type: ignore[arg-type]
+        assert numbers(cache.metrics(spy, hd, start, end)) == numbers(
             helpdesk_metrics(store, hd, start, end)
         )
     assert spy.rows == [0] * len(PERIODS)  # every day was read by the warm-up
@@ -390,7 +390,7 @@ def test_copies_warmed_at_start_answer_without_reading_and_stay_exact(
             for _ in range(10):
                 batch = [*wrng.sample(ids, 4), str(8_200_000 + n * 1000 + wrng.randrange(30))]
                 store.upsert_tickets(record(random_ticket(wrng, i), hd) for i in batch)
-                cache.metrics(spy, hd, *PERIODS[0])  # type: ignore[arg-type]
+                cache.metrics(spy, hd, *PERIODS[0])
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -402,14 +402,14 @@ def test_copies_warmed_at_start_answer_without_reading_and_stay_exact(
     assert not errors
     for start, end in PERIODS:
         scan = numbers(helpdesk_metrics(store, hd, start, end))
-        assert numbers(cache.metrics(spy, hd, start, end)) == scan, (start, end)  # type: ignore[arg-type]
+        assert numbers(cache.metrics(spy, hd, start, end)) == scan, (start, end)
     assert isinstance(store, SqlStore)
     store.begin_import(ImportMarker("gone", hd, "f", PUBLISHING, 1_000, 1_000))
     store.publish_import_chunk("gone", [record(random_ticket(rng, i), hd) for i in ids[:40]], 1_000)
     assert publishing.recover(store) is not None
     for start, end in PERIODS:
         scan = numbers(helpdesk_metrics(store, hd, start, end))
-        assert numbers(cache.metrics(spy, hd, start, end)) == scan, (start, end)  # type: ignore[arg-type]
+        assert numbers(cache.metrics(spy, hd, start, end)) == scan, (start, end)
 
 
 def test_the_app_warms_the_metrics_copies_when_it_starts(
