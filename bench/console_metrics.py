@@ -94,7 +94,7 @@ def main() -> None:
         app = create_app(Settings(db=args.db, rate_limit="off"), served)
         with TestClient(app) as client:
             began = time.perf_counter()
-            warmup = app.state.services.on_start[0].__self__  # the console's RollupWarmup
+            warmup = app.state.services.on_start[0].__self__.pages.warmup  # the console's
             if args.cold:
                 warmup.stop()
             else:

@@ -105,8 +105,8 @@ def route_table(
     console = ConsoleRoutes(
         services.store, services.lifecycle, services.messages, services.events.wake
     )
-    services.on_start.append(console.pages.warmup.start)
-    services.on_stop.append(console.pages.warmup.stop)
+    services.on_start.append(console.start)
+    services.on_stop.append(console.stop)
     served = [
         *AuthRoutes(services.tokens, services.limiter).routes(),
         *tickets.routes(),
