@@ -217,14 +217,22 @@ def _rows(
     status = len(query.statuses) == 1 and walk.sort != "status"
     pinned = pinned_range(query, walk.sort)
     head = [helpdesk_id, *query.statuses[:1]] if status else [helpdesk_id]
-    scope = [*head, *walk.cursor, *(pinned or ())]
     by_value = console_values.applies(query, walk.sort)
     many = expected is None or expected > SORT_READS
+    rows: list[Row] = []
+    start, walked = walk, 0
     for steps in (console_values.WALK,) if by_value else WALKS if many else WALKS[:1]:
-        sql = walk_sql(where, walk, pinned, status, steps)
-        rows = db.all(sql, [*scope, *params, walk.limit])
-        if len(rows) >= walk.limit or not _walk_was_cut(db, scope, walk, pinned, status, steps):
-            return [(int(s), int(k), str(t)) for s, k, t in rows]
+        # each walk goes on from the last entry the one before it read
+        scope = [*head, *start.cursor, *(pinned or ())]
+        sql = walk_sql(where, start, pinned, status, steps - walked)
+        found = db.all(sql, [*scope, *params, walk.limit - len(rows)])
+        rows += [(int(s), int(k), str(t)) for s, k, t in found]
+        last = None
+        if len(rows) < walk.limit:
+            last = _last_walked(db, scope, start, pinned, status, steps - walked)
+        if last is None:
+            return rows
+        start, walked = dataclasses.replace(walk, after=last), steps
     if by_value:
         return _by_value(db, dialect, helpdesk_id, query, slot, walk)
     where, params = where_of(dialect, helpdesk_id, query, slot)
@@ -251,18 +259,20 @@ def _by_value(
     )
 
 
-def _walk_was_cut(
+def _last_walked(
     db: Sql, scope: list[Any], walk: Walk, pinned: Range | None, status: bool, steps: int
-) -> bool:
-    """Whether the walked range holds more than `steps` index entries."""
+) -> tuple[int, str] | None:
+    """The last of the `steps` index entries a walk read, if the walked range holds more
+    (the walk was cut); else None."""
     key, order = walk.key, walk.order
-    row = db.one(
-        f"SELECT 1 FROM tickets WHERE helpdesk_id = ?{' AND status = ?' if status else ''}"
+    rows = db.all(
+        f"SELECT {key}, ticket_id FROM tickets WHERE helpdesk_id = ?"
+        f"{' AND status = ?' if status else ''}"
         f"{walk.seek(key)}{'' if pinned is None else f' AND {key} BETWEEN ? AND ?'}"
-        f" ORDER BY {key} {order}, ticket_id {order} LIMIT 1 OFFSET {steps}",
+        f" ORDER BY {key} {order}, ticket_id {order} LIMIT 2 OFFSET {steps - 1}",
         scope,
     )
-    return row is not None
+    return (int(rows[0][0]), str(rows[0][1])) if len(rows) == 2 else None
 
 
 def _tickets_in(db: Sql, helpdesk_id: str) -> int:
