@@ -54,6 +54,7 @@ def matches(ticket: Ticket, query: TicketQuery) -> bool:
         and (query.channel is None or ticket.channel == query.channel)
         and (query.ticket_type is None or ticket.ticket_type == query.ticket_type)
         and (window is None or window.start <= ticket.created_at <= window.end)
+        and (not query.statuses or ticket.status in query.statuses)
     )
 
 
@@ -74,11 +75,14 @@ QUERIES = [
     TicketQuery(channel=0),
     TicketQuery(created=Window(BASE + 45 * DAY, BASE + 60 * DAY)),
     TicketQuery(created=Window(BASE, BASE + 10 * DAY), ticket_type=2),
+    TicketQuery(statuses=(2, 50), ticket_type=2, channel=13),
 ]
 
 
 @pytest.mark.parametrize(
-    "query", QUERIES, ids=["score", "score-channel", "channel", "window", "window-type"]
+    "query",
+    QUERIES,
+    ids=["score", "score-channel", "channel", "window", "window-type", "statuses-type-channel"],
 )
 def test_every_plan_pages_as_a_sort_of_the_matches(
     store: Store, identity: Identity, query: TicketQuery, monkeypatch: pytest.MonkeyPatch
@@ -95,3 +99,7 @@ def test_every_plan_pages_as_a_sort_of_the_matches(
             )
             got = every_page(store, identity.helpdesk_id, query, sort, desc)
             assert got == expected, (sort, desc)
+    # the count (through the (status, x) index when a status filter has them)
+    wanted = sum(1 for t in made if matches(t, query))
+    assert store.count_matching(identity.helpdesk_id, query, TimeSlot()) == wanted
+    assert store.count_matching(identity.helpdesk_id, query, TimeSlot(), 3) == min(wanted, 4)

@@ -112,3 +112,13 @@ def by_value(
         if len(rows) >= limit:
             break
     return rows
+
+
+def status_index_terms(query: TicketQuery) -> tuple[TicketQuery, str, list[int]]:
+    """For a count of a status filter with score, channel or type filters: the query
+    without those, and them as the (status, x) index's expression, so that the count
+    reads that index alone (human + open: no table row per match)."""
+    if not query.statuses or not (hints := _hints(query)):
+        return query, "", []
+    terms = "".join(f" AND COALESCE({column}, -2) = ?" for column, _ in hints)
+    return unhinted(dataclasses.replace(query), "status"), terms, [v for _, v in hints]
