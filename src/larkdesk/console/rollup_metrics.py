@@ -3,12 +3,13 @@ never the tickets: the same `Metrics` the scan (`console.metrics`) builds.
 
 A process keeps a copy of each day's rollups it has read, with the day's version
 (`metric_day_versions`, bumped by every write that changes the day), and of each whole
-calendar month merged from its days. A page view reads, in one transaction, the period's
-day versions and the rows of only the days whose version its copy lacks (usually none, or
-the few days that writes touched since), then adds up whole months and the days at the
-period's ends. The median and p90 are exact: the k-th smallest of the period's durations,
-found across the blocks' sorted value lists by a binary search on the value. The tests
-compare every number with the scan's (after writes, so also the copies' renewal)."""
+calendar month (and a period's loose days) merged from its days (`rollup_blocks`), warmed
+at the server's start (`warmup`). A page view reads, in one transaction, the period's day
+versions and the rows of only the days whose version its copy lacks (usually none, or the
+few days that writes touched since), patches the merged blocks holding those days, then
+adds up whole months and the loose days. The median and p90 are exact: the k-th smallest
+of the period's durations, across the blocks' sorted value lists. The tests compare every
+number with the scan's (after writes, so also the copies' renewal); docs/metrics.md."""
 
 from __future__ import annotations
 
