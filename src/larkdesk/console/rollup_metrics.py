@@ -35,6 +35,7 @@ MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchang
 SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
 SORT_UNDER = 20_000  # up to this many values in all: sort them (timsort merges the sorted
 # lists faster than ~25 rounds of bisecting each: an agent's year is ~2,000 values)
+VIEW_TRIES = 3  # views of a period while concurrent views keep renewing its days
 WARM_MONTHS = 13  # calendar months a process reads at start (`warm`): any period of a year
 
 
@@ -80,6 +81,15 @@ class RollupCache:
 
     def metrics(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
         """The metrics of the helpdesk's tickets created from `start` to `end` (UTC days)."""
+        for _ in range(VIEW_TRIES):
+            found = self._view(store, helpdesk_id, start, end)
+            if found is not None:
+                return found
+        return RollupCache().metrics(store, helpdesk_id, start, end)
+
+    def _view(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics | None:
+        """The period's metrics; None if a concurrent view changed the copies of its days
+        meanwhile (read again: a view uses only the day versions it read)."""
         first, last = day_number(start), day_number(end)
         snap = self._load(store, helpdesk_id, first, last)
         seen = self._views.get((helpdesk_id, first, last))
@@ -88,10 +98,8 @@ class RollupCache:
         with self._lock:
             try:
                 blocks = self._blocks(helpdesk_id, start, end, snap.versions)
-            except KeyError:  # another view started the copies over meanwhile
-                blocks = None
-        if blocks is None:
-            return RollupCache().metrics(store, helpdesk_id, start, end)
+            except KeyError:  # another view renewed or dropped a day's copy meanwhile
+                return None
         metrics = assemble(blocks, start, end, snap.names, seen[1] if seen else None)
         with self._lock:
             if len(self._views) > MAX_VIEWS:
@@ -170,13 +178,20 @@ class RollupCache:
                 day = month_end + dt.timedelta(days=1)
                 continue
             if (number := day_number(day)) in versions:
-                loose[number] = self._days[(helpdesk_id, number)]
+                loose[number] = self._day(helpdesk_id, number, versions)
             day += dt.timedelta(days=1)
         if len(loose) > 1:
             blocks.append(self._merge(helpdesk_id, start, end, versions, loose))
         else:
             blocks.extend(loose.values())
         return blocks
+
+    def _day(self, helpdesk_id: str, day: int, versions: dict[int, int]) -> Block:
+        """The copy of a day at the version the view read (KeyError: not that one)."""
+        block = self._days[(helpdesk_id, day)]
+        if block.version != versions[day]:
+            raise KeyError(day)
+        return block
 
     def _merge(
         self,
@@ -190,7 +205,9 @@ class RollupCache:
         first, last = day_number(start), day_number(end)
         if parts is None:
             parts = {
-                d: self._days[(helpdesk_id, d)] for d in range(first, last + 1) if d in versions
+                d: self._day(helpdesk_id, d, versions)
+                for d in range(first, last + 1)
+                if d in versions
             }
         key = (helpdesk_id, first, last)
         block = merged(parts, self._merged.get(key))
