@@ -113,7 +113,10 @@ def server_side(db: str, rounds: int) -> None:
     store = open_store(db)
     helpdesk_id = store.list_helpdesks(None)[0].helpdesk_id
     token = operator_token(db)
-    client = TestClient(create_app(Settings(db=db, rate_limit="off"), store))
+    app = create_app(Settings(db=db, rate_limit="off"), store)
+    client = TestClient(app)
+    client.__enter__()  # the app's lifespan, as `larkdesk serve` starts it (templates compiled)
+    app.state.services.on_start[0].__self__.pages.warmup.done.wait()  # not timed with the pages
     signed_in(client, token)
     url = f"/console/h/{helpdesk_id}/tickets"
     filters = common_filters(store, helpdesk_id)

@@ -12,13 +12,22 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from larkdesk.client import FeishuClient
 from larkdesk.console.metrics import Metrics, helpdesk_metrics, percentile
-from larkdesk.console.rollup_metrics import SORT_BELOW, RollupCache, percentile_of, rollup_metrics
+from larkdesk.console.rollup_blocks import PATCH_DAYS, Block, day_block, merged
+from larkdesk.console.rollup_metrics import (
+    SORT_BELOW,
+    SORT_UNDER,
+    RollupCache,
+    percentile_of,
+    rollup_metrics,
+)
+from larkdesk.console.warmup import RollupWarmup
 from larkdesk.errors import BadRequest
 from larkdesk.helpdesk.stored import kept_record
 from larkdesk.helpdesk.tickets.bodies import UpdateTicketBody
@@ -33,7 +42,7 @@ from larkdesk.transfer.remote import Remote
 from larkdesk.transfer.sync import sync_once
 
 from .backends import db_location
-from .conftest import ROOT, Identity, provision
+from .conftest import ROOT, Identity, make_client, provision
 from .wire import serve
 
 DAY, HOUR, MINUTE = 86_400_000, 3_600_000, 60_000
@@ -304,10 +313,11 @@ def test_two_writer_processes_add_up_exactly(store: Store, identity: Identity) -
 
 
 def test_kth_finds_the_same_value_as_sorting_everything() -> None:
-    """The percentiles' search across sorted lists (taken past SORT_BELOW values a list) gives
-    the nearest-rank value of all of them, repeated values and all."""
+    """The percentiles' search across sorted lists (taken past SORT_UNDER values in all and
+    SORT_BELOW values a list) gives the nearest-rank value of all of them, repeated values
+    and all."""
     rng = random.Random(2)
-    for size in (1, 3, 50, SORT_BELOW + 500):
+    for size in (1, 3, 50, SORT_BELOW + 500, SORT_UNDER // 4):
         lists = [
             sorted(rng.choice([rng.randrange(10**9), rng.randrange(100)]) for _ in range(n))
             for n in (rng.randrange(size + 1) for _ in range(rng.randrange(1, 30)))
@@ -315,6 +325,10 @@ def test_kth_finds_the_same_value_as_sorting_everything() -> None:
         everything = sorted(chain.from_iterable(lists))
         for share in (0.01, 0.5, 0.9, 1.0):
             assert percentile_of(lists, share) == percentile(everything, share)
+    big = [sorted(rng.randrange(10**6) for _ in range(SORT_UNDER // 4)) for _ in range(6)]
+    everything = sorted(chain.from_iterable(big))  # past SORT_UNDER: the search by value
+    for share in (0.01, 0.5, 0.9, 1.0):
+        assert percentile_of(big, share) == percentile(everything, share)
     assert percentile_of([[], []], 0.5) is None
 
 
@@ -326,3 +340,127 @@ def test_a_first_bulk_load_keeps_the_rollups_too(store: Store, identity: Identit
     ids = [str(7_950_000 + n) for n in range(400)]
     assert store.load_tickets(record(random_ticket(rng, i), hd) for i in ids) == 400
     assert_same(store, hd)
+
+
+class SnapshotSpy:
+    """The store, counting the rollup rows each metrics snapshot reads."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.rows: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def metric_snapshot(self, *args: Any) -> Any:
+        snap = self.store.metric_snapshot(*args)
+        self.rows.append(len(snap.counts) + len(snap.durations))
+        return snap
+
+
+def test_copies_warmed_at_start_answer_without_reading_and_stay_exact(
+    store: Store, identity: Identity
+) -> None:
+    """A process's warm-up (`RollupWarmup`, started with the app) reads every day of the
+    last year's months once: views then read no rollup rows, and after writes (upserts,
+    concurrent writer threads, an import undone) read only the days written and still
+    show the scan's numbers."""
+    rng = random.Random(31)
+    hd = identity.helpdesk_id
+    ids = [str(8_100_000 + n) for n in range(250)]
+    store.upsert_tickets(record(random_ticket(rng, i), hd) for i in ids)
+    spy = SnapshotSpy(store)
+    cache = RollupCache()
+    warmup = RollupWarmup(spy, cache)
+    warmup.start()
+    assert warmup.done.wait(60)
+    warmup.stop()
+    assert sum(spy.rows) > 0
+    spy.rows.clear()
+    for start, end in PERIODS:
+        assert numbers(cache.metrics(spy, hd, start, end)) == numbers(
+            helpdesk_metrics(store, hd, start, end)
+        )
+    assert spy.rows == [0] * len(PERIODS)  # every day was read by the warm-up
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        wrng = random.Random(200 + n)
+        try:
+            for _ in range(10):
+                batch = [*wrng.sample(ids, 4), str(8_200_000 + n * 1000 + wrng.randrange(30))]
+                store.upsert_tickets(record(random_ticket(wrng, i), hd) for i in batch)
+                cache.metrics(spy, hd, *PERIODS[0])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for start, end in PERIODS:
+        scan = numbers(helpdesk_metrics(store, hd, start, end))
+        assert numbers(cache.metrics(spy, hd, start, end)) == scan, (start, end)
+    assert isinstance(store, SqlStore)
+    store.begin_import(ImportMarker("gone", hd, "f", PUBLISHING, 1_000, 1_000))
+    store.publish_import_chunk("gone", [record(random_ticket(rng, i), hd) for i in ids[:40]], 1_000)
+    assert publishing.recover(store) is not None
+    for start, end in PERIODS:
+        scan = numbers(helpdesk_metrics(store, hd, start, end))
+        assert numbers(cache.metrics(spy, hd, start, end)) == scan, (start, end)
+
+
+def test_the_app_warms_the_metrics_copies_when_it_starts(
+    store: Store, identity: Identity, caplog: Any
+) -> None:
+    """`larkdesk serve` (the app's lifespan) reads the rollups in the background at start."""
+    rng = random.Random(41)
+    store.upsert_tickets(
+        record(random_ticket(rng, str(8_300_000 + n)), identity.helpdesk_id) for n in range(50)
+    )
+    caplog.set_level("INFO", logger="larkdesk.console.warmup")
+    with make_client(store):
+        for _ in range(600):
+            if any("read at start" in r.getMessage() for r in caplog.records):
+                break
+            time.sleep(0.05)
+    found = [r.getMessage() for r in caplog.records if "read at start" in r.getMessage()]
+    assert found and not found[0].startswith("metrics rollups read at start: 0 days"), found
+
+
+def test_a_patched_block_is_the_block_merged_anew() -> None:
+    """A merged run of days patched with a few newer days (values that came and went,
+    counts up and down, lists emptied) holds what merging the days anew gives; the lists
+    it did not change are the same objects (their percentiles are taken over)."""
+    rng = random.Random(8)
+
+    def day(number: int, version: int) -> Block:
+        counts = [("created", "", rng.randrange(1, 9)), ("tag", rng.choice(TAGS), 1)]
+        durations = [
+            (
+                kind,
+                rng.choice(["", "ou_a", "ou_b"]),
+                rng.choice([5, 60_000, rng.randrange(9**9)]),
+                1,
+            )
+            for kind in ("frt", "res")
+            for _ in range(rng.randrange(6))
+        ]
+        return day_block(number, version, counts, durations)
+
+    parts = {d: day(d, 1) for d in range(20_000, 20_030)}
+    block = merged(parts)
+    for version in range(2, 12):
+        newer = dict(parts)
+        for d in rng.sample(sorted(parts), rng.randrange(1, PATCH_DAYS + 1)):
+            newer[d] = day(d, version)
+        patched, anew = merged(newer, block), merged(newer)
+        assert patched.values == anew.values
+        assert +patched.counts == +anew.counts and patched.daily == anew.daily
+        kept = [
+            k for k in block.values if k in patched.values and patched.values[k] is block.values[k]
+        ]
+        assert all(block.values[k] == anew.values[k] for k in kept)
+        block, parts = patched, newer

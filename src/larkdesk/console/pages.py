@@ -24,6 +24,7 @@ from ..store.base import Helpdesk, Store
 from . import listing
 from .charts import metrics_context
 from .rollup_metrics import RollupCache
+from .warmup import RollupWarmup
 from .web import PREFIX, Page, Web, secured
 
 MESSAGES_SHOWN = 500
@@ -50,6 +51,7 @@ class Pages:
         self.lifecycle = lifecycle
         self.messages = messages
         self.rollups = RollupCache()  # this process's copies of the metrics rollups
+        self.warmup = RollupWarmup(store, self.rollups)  # started with the app
 
     async def desk(self, request: Request) -> tuple[Page, Helpdesk | None, Response | None]:
         """The page and its helpdesk, or the response that refuses it."""

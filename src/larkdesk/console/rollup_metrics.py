@@ -3,12 +3,13 @@ never the tickets: the same `Metrics` the scan (`console.metrics`) builds.
 
 A process keeps a copy of each day's rollups it has read, with the day's version
 (`metric_day_versions`, bumped by every write that changes the day), and of each whole
-calendar month merged from its days. A page view reads, in one transaction, the period's
-day versions and the rows of only the days whose version its copy lacks (usually none, or
-the few days that writes touched since), then adds up whole months and the days at the
-period's ends. The median and p90 are exact: the k-th smallest of the period's durations,
-found across the blocks' sorted value lists by a binary search on the value. The tests
-compare every number with the scan's (after writes, so also the copies' renewal)."""
+calendar month (and a period's loose days) merged from its days (`rollup_blocks`), warmed
+at the server's start (`warmup`). A page view reads, in one transaction, the period's day
+versions and the rows of only the days whose version its copy lacks (usually none, or the
+few days that writes touched since), patches the merged blocks holding those days, then
+adds up whole months and the loose days. The median and p90 are exact: the k-th smallest
+of the period's durations, across the blocks' sorted value lists. The tests compare every
+number with the scan's (after writes, so also the copies' renewal); docs/metrics.md."""
 
 from __future__ import annotations
 
@@ -18,20 +19,24 @@ import threading
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 from ..store.base import Store
+from ..store.rollups import DaySnapshot
 from .metrics import AgentRow, Metrics
+from .rollup_blocks import EPOCH, Block, day_block, merged
 
-EPOCH = dt.date(1970, 1, 1)
 KINDS = ("frt", "res")
 MAX_DAYS = 20_000  # days kept per process (all helpdesks); beyond, the copies start over
 MAX_VIEWS = 1_000  # periods whose numbers are kept while their days are unchanged
-SPANS = 16  # merged runs of blocks kept per helpdesk
-HOT_DAYS = 62  # days kept apart per helpdesk; beyond, they are forgotten
 SORT_BELOW = 40  # fewer values than this per list: sort them; more: search by value
+SORT_UNDER = 20_000  # up to this many values in all: sort them (timsort merges the sorted
+# lists faster than ~25 rounds of bisecting each: an agent's year is ~2,000 values)
+VIEW_TRIES = 3  # views of a period while concurrent views keep renewing its days
+WARM_MONTHS = 13  # calendar months a process reads at start (`warm`): any period of a year
 
 
 def day_number(day: dt.date) -> int:
@@ -42,7 +47,8 @@ def kth(lists: list[list[int]], k: int) -> int:
     """The k-th smallest (1-based) of the values of sorted `lists` (k within their total)."""
     if len(lists) == 1:
         return lists[0][k - 1]
-    if sum(len(values) for values in lists) < SORT_BELOW * len(lists):
+    total = sum(len(values) for values in lists)
+    if total <= SORT_UNDER or total < SORT_BELOW * len(lists):
         return sorted(chain.from_iterable(lists))[k - 1]
     lo, hi = min(v[0] for v in lists if v), max(v[-1] for v in lists if v)
     while lo < hi:  # the smallest value with at least k values at or below it
@@ -63,78 +69,84 @@ def percentile_of(lists: list[list[int]], share: float) -> int | None:
     return kth(lists, max(1, math.ceil(share * total)))
 
 
-@dataclass
-class Block:
-    """One day's rollups, or a whole month's merged: counts by (dim, key) (the hour as
-    ("heat", (weekday, hour))), tickets created and bot-ended per day, and the sorted
-    durations per kind, overall ("*") and per agent."""
-
-    version: Any
-    counts: Counter[tuple[str, Any]] = field(default_factory=Counter)
-    daily: dict[int, tuple[int, int]] = field(default_factory=dict)
-    values: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-
-
-def day_block(
-    day: int, version: int, counts: list[tuple[str, str, int]], durations: list[tuple[Any, ...]]
-) -> Block:
-    block = Block(version)
-    weekday = (EPOCH + dt.timedelta(days=day)).weekday()
-    for dim, key, n in counts:
-        if dim == "hour":
-            block.counts[("heat", (weekday, int(key)))] += n
-        else:
-            block.counts[(dim, key)] += n
-    block.daily[day] = (block.counts[("created", "")], block.counts[("bot_ended", "")])
-    values: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for kind, agent_id, value, n in durations:
-        for target in ((kind, "*"), (kind, agent_id)) if agent_id else ((kind, "*"),):
-            values[target].extend([value] * n)
-    block.values = {key: sorted(found) for key, found in values.items()}
-    return block
-
-
-def month_block(version: Any, days: list[Block]) -> Block:
-    block = Block(version)
-    values: dict[tuple[str, str], list[list[int]]] = defaultdict(list)
-    for day in days:
-        block.counts.update(day.counts)
-        block.daily.update(day.daily)
-        for key, found in day.values.items():
-            values[key].append(found)
-    block.values = {key: sorted(chain.from_iterable(found)) for key, found in values.items()}
-    return block
-
-
 class RollupCache:
-    """A process's copies of days' and months' rollups (see the module's docstring)."""
+    """A process's copies of days' rollups and of runs of them merged (see the module's
+    docstring and `rollup_blocks`)."""
 
     def __init__(self) -> None:
         self._days: dict[tuple[str, int], Block] = {}
-        self._months: dict[tuple[str, int, int], Block] = {}
-        self._spans: dict[str, list[Block]] = {}  # whole months merged, newest last
-        self._views: dict[tuple[str, int, int], tuple[Any, Metrics]] = {}
-        self._hot: dict[str, set[int]] = {}  # days written since read: kept apart
+        self._merged: dict[tuple[str, int, int], Block] = {}  # (helpdesk, first, last day)
+        self._views: dict[tuple[str, int, int], tuple[Any, RollupMetrics]] = {}
         self._lock = threading.Lock()
 
     def metrics(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics:
         """The metrics of the helpdesk's tickets created from `start` to `end` (UTC days)."""
+        for _ in range(VIEW_TRIES):
+            found = self._view(store, helpdesk_id, start, end)
+            if found is not None:
+                return found
+        return RollupCache().metrics(store, helpdesk_id, start, end)
+
+    def _view(self, store: Store, helpdesk_id: str, start: dt.date, end: dt.date) -> Metrics | None:
+        """The period's metrics; None if a concurrent view changed the copies of its days
+        meanwhile (read again: a view uses only the day versions it read)."""
         first, last = day_number(start), day_number(end)
-        with self._lock:
-            if len(self._days) > MAX_DAYS:
-                self._days.clear()
-                self._months.clear()
-                self._spans.clear()
-                self._views.clear()
-            known = {
-                d: block.version
-                for d in range(first, last + 1)
-                if (block := self._days.get((helpdesk_id, d))) is not None
-            }
-        snap = store.metric_snapshot(helpdesk_id, first, last, known)
+        snap = self._load(store, helpdesk_id, first, last)
         seen = self._views.get((helpdesk_id, first, last))
         if seen is not None and seen[0] == (snap.versions, snap.names):
             return seen[1]  # nothing in the period changed since: the same numbers
+        with self._lock:
+            try:
+                blocks = self._blocks(helpdesk_id, start, end, snap.versions)
+            except KeyError:  # another view renewed or dropped a day's copy meanwhile
+                return None
+        metrics = assemble(blocks, start, end, snap.names, seen[1] if seen else None)
+        with self._lock:
+            if len(self._views) > MAX_VIEWS:
+                self._views.clear()
+            self._views[(helpdesk_id, first, last)] = ((snap.versions, snap.names), metrics)
+        return metrics
+
+    def warm(self, store: Store, helpdesk_id: str, stop: threading.Event) -> int:
+        """Read the WARM_MONTHS calendar months up to the helpdesk's newest day with
+        rollups (newest first) and merge each, as a view of them would, so that views of
+        any period in them find every block made; returns the days read. Stops between
+        months once `stop` is set."""
+        newest = store.metric_last_day(helpdesk_id)
+        if newest is None:
+            return 0
+        read = 0
+        month = (EPOCH + dt.timedelta(days=newest)).replace(day=1)
+        for _ in range(WARM_MONTHS):
+            if stop.is_set():
+                break
+            month_end = _month_end(month)
+            known = self._known(helpdesk_id, day_number(month), day_number(month_end))
+            snap = self._load(store, helpdesk_id, day_number(month), day_number(month_end))
+            read += sum(1 for d in snap.versions if d not in known)
+            with self._lock, suppress(KeyError):  # KeyError: a view started over meanwhile
+                self._blocks(helpdesk_id, month, month_end, snap.versions)
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        return read
+
+    def _known(self, helpdesk_id: str, first: int, last: int) -> dict[int, Block]:
+        with self._lock:
+            if len(self._days) > MAX_DAYS:
+                self._days.clear()
+                self._merged.clear()
+                self._views.clear()
+            return {
+                d: block
+                for d in range(first, last + 1)
+                if (block := self._days.get((helpdesk_id, d))) is not None
+            }
+
+    def _load(self, store: Store, helpdesk_id: str, first: int, last: int) -> DaySnapshot:
+        """The days' versions, read in one transaction with the rows of the days whose
+        version the copies lack; those days' blocks are kept."""
+        known = self._known(helpdesk_id, first, last)
+        versions = {d: block.version for d, block in known.items()}
+        snap = store.metric_snapshot(helpdesk_id, first, last, versions)
         counts: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
         durations: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for day, dim, key, n in snap.counts:
@@ -142,81 +154,69 @@ class RollupCache:
         for day, kind, agent_id, value, n in snap.durations:
             durations[day].append((kind, agent_id, value, n))
         fresh = {
-            d: day_block(d, v, counts[d], durations[d])
+            d: day_block(d, v, counts[d], durations[d], known.get(d))
             for d, v in snap.versions.items()
-            if known.get(d) != v
+            if versions.get(d) != v
         }
         with self._lock:
             self._days.update(((helpdesk_id, d), b) for d, b in fresh.items())
-            hot = self._hot.setdefault(helpdesk_id, set())
-            hot.update(d for d in fresh if d in known)  # changed since this process read it
-            if len(hot) > HOT_DAYS:
-                hot.clear()
-            try:
-                blocks = self._blocks(helpdesk_id, start, end, snap.versions, hot | set(fresh))
-            except KeyError:  # another view started the copies over meanwhile
-                blocks = None
-        if blocks is None:
-            return RollupCache().metrics(store, helpdesk_id, start, end)
-        metrics = assemble(blocks, start, end, snap.names)
-        with self._lock:
-            if len(self._views) > MAX_VIEWS:
-                self._views.clear()
-            self._views[(helpdesk_id, first, last)] = ((snap.versions, snap.names), metrics)
-        return metrics
+        return snap
 
     def _blocks(
+        self, helpdesk_id: str, start: dt.date, end: dt.date, versions: dict[int, int]
+    ) -> list[Block]:
+        """The period's whole calendar months, each a block merged from its days, and its
+        other days merged into one; each kept, and patched as its days change. Months
+        are not merged further: a percentile is searched across their lists (`kth`)."""
+        blocks: list[Block] = []
+        loose: dict[int, Block] = {}
+        day = start
+        while day <= end:
+            month_end = _month_end(day)
+            if day.day == 1 and month_end <= end:
+                blocks.append(self._merge(helpdesk_id, day, month_end, versions))
+                day = month_end + dt.timedelta(days=1)
+                continue
+            if (number := day_number(day)) in versions:
+                loose[number] = self._day(helpdesk_id, number, versions)
+            day += dt.timedelta(days=1)
+        if len(loose) > 1:
+            blocks.append(self._merge(helpdesk_id, start, end, versions, loose))
+        else:
+            blocks.extend(loose.values())
+        return blocks
+
+    def _day(self, helpdesk_id: str, day: int, versions: dict[int, int]) -> Block:
+        """The copy of a day at the version the view read (KeyError: not that one)."""
+        block = self._days[(helpdesk_id, day)]
+        if block.version != versions[day]:
+            raise KeyError(day)
+        return block
+
+    def _merge(
         self,
         helpdesk_id: str,
         start: dt.date,
         end: dt.date,
         versions: dict[int, int],
-        apart: set[int],
-    ) -> list[Block]:
-        """The period's whole months merged as one block, the other days too, except the
-        days read just now or written since this process first read them (writes go on
-        changing a few recent days): each of those is a block of its own, and a month
-        holding one is not merged whole."""
-        blocks: list[Block] = []
-        months: list[Block] = []
-        changed: list[Block] = []
-        day = start
-        while day <= end:
-            month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            month_end -= dt.timedelta(days=1)
-            numbers = range(day_number(day), day_number(month_end) + 1)
-            if day.day == 1 and month_end <= end and apart.isdisjoint(numbers):
-                version = tuple((d, versions[d]) for d in numbers if d in versions)
-                key = (helpdesk_id, day.year, day.month)
-                month = self._months.get(key)
-                if month is None or month.version != version:
-                    month = month_block(version, [self._days[(helpdesk_id, d)] for d, _ in version])
-                    self._months[key] = month
-                months.append(month)
-                day = month_end + dt.timedelta(days=1)
-                continue
-            if (number := day_number(day)) in versions:
-                (changed if number in apart else blocks).append(self._days[(helpdesk_id, number)])
-            day += dt.timedelta(days=1)
-        if len(months) > 1:
-            months = [self._span(helpdesk_id, months)]
-        if len(blocks) > 1:
-            blocks = [self._span(helpdesk_id, blocks)]
-        return months + blocks + changed
+        parts: dict[int, Block] | None = None,
+    ) -> Block:
+        """The days from `start` to `end` (or `parts` of them) merged, kept by that range."""
+        first, last = day_number(start), day_number(end)
+        if parts is None:
+            parts = {
+                d: self._day(helpdesk_id, d, versions)
+                for d in range(first, last + 1)
+                if d in versions
+            }
+        key = (helpdesk_id, first, last)
+        block = merged(parts, self._merged.get(key))
+        self._merged[key] = block
+        return block
 
-    def _span(self, helpdesk_id: str, months: list[Block]) -> Block:
-        """Blocks merged into one (kept while every one of them is current)."""
-        spans = self._spans.setdefault(helpdesk_id, [])
-        for span in spans:
-            parts = span.version
-            if len(parts) == len(months) and all(
-                a is b for a, b in zip(parts, months, strict=True)
-            ):
-                return span
-        span = month_block(tuple(months), months)
-        spans.append(span)
-        del spans[:-SPANS]
-        return span
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 @dataclass
@@ -257,7 +257,15 @@ def _memo(
     return memo[(kind, share)]
 
 
-def assemble(blocks: list[Block], start: dt.date, end: dt.date, names: dict[str, str]) -> Metrics:
+def assemble(
+    blocks: list[Block],
+    start: dt.date,
+    end: dt.date,
+    names: dict[str, str],
+    previous: RollupMetrics | None = None,
+) -> RollupMetrics:
+    """The period's metrics from its blocks; the percentiles of `previous` (the period's
+    last view) whose lists are the same objects are taken over, not searched again."""
     m = RollupMetrics(start, end)
     counts: Counter[tuple[str, Any]] = Counter()
     agents: dict[str, RollupAgentRow] = {}
@@ -281,7 +289,24 @@ def assemble(blocks: list[Block], start: dt.date, end: dt.date, names: dict[str,
         for key in [k for k, n in counter.items() if not n]:
             del counter[key]
     m.agents = {a: row for a, row in agents.items() if row.tickets}
+    if previous is not None:
+        _take_over(previous, m)
+        for agent_id, row in m.agents.items():
+            if (before := previous.agents.get(agent_id)) is not None:
+                _take_over(before, row)  # type: ignore[arg-type]
     return m
+
+
+def _take_over(
+    before: RollupMetrics | RollupAgentRow, after: RollupMetrics | RollupAgentRow
+) -> None:
+    """`before`'s percentiles of the kinds whose lists `after` shares (identical objects:
+    lists are never changed in place, a patch copies what it changes)."""
+    memo = dict(before.memo)  # a copy made at once (another view may be adding to it)
+    for kind in KINDS:
+        old, new = before.lists.get(kind, []), after.lists.get(kind, [])
+        if len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True)):
+            after.memo.update((key, value) for key, value in memo.items() if key[0] == kind)
 
 
 def _count(

@@ -34,10 +34,19 @@ class ConsoleRoutes:
         messages: TicketMessages,
         on_retry: Callable[[], None] = lambda: None,
     ) -> None:
-        web = Web(store)
+        self.web = web = Web(store)
         self.pages = Pages(web, store, lifecycle, messages)
         self.actions = Actions(web, self.pages, store, lifecycle, messages, on_retry)
         self._static: dict[str, bytes] = {}
+
+    def start(self) -> None:
+        """At the server's start: compile the templates, start reading the metrics
+        rollups in the background (console/warmup.py)."""
+        self.web.compile_templates()
+        self.pages.warmup.start()
+
+    def stop(self) -> None:
+        self.pages.warmup.stop()
 
     async def static(self, request: Request) -> Response:
         name = request.path_params["name"]

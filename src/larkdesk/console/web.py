@@ -54,6 +54,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the package's templates do not change while it runs
     )
     env.filters["when"] = _when
     env.filters["duration"] = _duration
@@ -92,6 +93,12 @@ class Web:
             request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language")
         )
         return Page(request, signer.session(request.cookies.get(COOKIE)), lang)
+
+    def compile_templates(self) -> None:
+        """Compile every page's template now (the server's start), not in a first view of
+        each page (~80 ms of the ticket page's first view)."""
+        for name in self.env.list_templates(extensions=["html"]):
+            self.env.get_template(name)
 
     def render(self, page: Page, template: str, status: int = 200, **context: Any) -> Response:
         body = self.env.get_template(template).render(

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import unquote
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -48,12 +49,16 @@ def _closing(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.events.start()
         ops.start()
+        for start in services.on_start:
+            start()
         unwatch = watch_signals(services.shutdown)
         try:
             yield
         finally:
             unwatch()
             await services.shutdown.wait()
+            for stop in services.on_stop:
+                await anyio.to_thread.run_sync(stop)
             await ops.aclose()
             await services.aclose()
             metrics.process_ended()
@@ -97,6 +102,11 @@ def route_table(
     gateway = Gateway(services.store, services.tokens, services.limiter)
     pages = page_cache(services.store)
     tickets = TicketRoutes(gateway, services.helpdesk, services.lifecycle, shape_of(wire), pages)
+    console = ConsoleRoutes(
+        services.store, services.lifecycle, services.messages, services.events.wake
+    )
+    services.on_start.append(console.start)
+    services.on_stop.append(console.stop)
     served = [
         *AuthRoutes(services.tokens, services.limiter).routes(),
         *tickets.routes(),
@@ -104,9 +114,7 @@ def route_table(
         *MessageRoutes(gateway, services.messages).routes(),
         *OperatorRoutes(services.messages, operator_token).routes(),
         *EventRoutes(gateway, services.store).routes(),
-        *ConsoleRoutes(
-            services.store, services.lifecycle, services.messages, services.events.wake
-        ).routes(),
+        *console.routes(),
         *KnowledgeRoutes(gateway, services.faqs, services.categories).routes(),
         *CustomizedFieldsRoutes(gateway, services.store).routes(),
         *AgentRoutes(gateway, services.agents, services.skills).routes(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..auth.tokens import RedisTokens, TokenService, signing_key
@@ -44,6 +45,9 @@ class Services:
     notifications: Notifications
     # What SIGTERM starts (long connections register here); see server/shutdown.py.
     shutdown: ShutdownHooks = field(default_factory=ShutdownHooks)
+    # Background work of the routes, started and stopped with the app (its lifespan).
+    on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
 
     async def aclose(self) -> None:
         """Release the limiter's Redis connection, the token cache and the store."""

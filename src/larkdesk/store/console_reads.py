@@ -12,6 +12,7 @@ from typing import Any
 from .base import Helpdesk, TicketQuery
 from .console_records import SortedTicket, TimeSlot
 from .console_sorts import SORT_COLUMNS, Walk, key_of, sorted_page, where_of
+from .console_values import status_index_terms
 from .event_records import FAILED, PENDING, EventLogEntry
 from .filters import Dialect, without_nul
 from .outbox import event_log_rows
@@ -65,7 +66,9 @@ def count_matching(
     searchable = without_nul(query)
     if searchable is None:
         return 0
-    where, params = where_of(dialect, helpdesk_id, searchable, slot)
+    plain, terms, values = status_index_terms(searchable)
+    where, params = where_of(dialect, helpdesk_id, plain, slot)
+    where, params = where + terms, [*params, *values]
     if cap is not None:
         sql = f"SELECT count(*) FROM (SELECT 1 FROM tickets {where} LIMIT ?) capped"
         row = db.one(sql, [*params, cap + 1])

@@ -28,6 +28,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from . import console_values
 from .base import TicketQuery
 from .body_filters import body_condition
 from .console_records import SortedTicket, TimeSlot
@@ -36,11 +37,14 @@ from .sql import Sql
 
 SORT_COLUMNS = ("created_at", "updated_at", "status", "score", "channel", "ticket_type")
 NOT_NULL = frozenset({"created_at", "updated_at"})
-# Index entries a filtered walk reads before it sorts instead. A second, longer walk (past
-# a block of non-matching rows: score 1 by updated time meets the never-updated tickets
-# first) was tried: at a million tickets it cost about as much as the sort it saved.
-WALKS = (5_000,)
+# Index entries a filtered walk reads before it sorts instead; the second, longer walk only
+# when the sort would read more than SORT_READS matches (the count said so): it gets past a
+# block of rows that do not match (score 1 by updated time meets the ~11,000 never-updated
+# tickets first: 30-40 ms, where sorting the 80,000 score-1 tickets took 250-450 ms). A walk
+# of 50,000 was tried before: when it fails it costs as much as the sort it would save.
+WALKS = (5_000, 20_000)
 WALK = WALKS[0]
+SORT_READS = 10_000
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
 Range = tuple[int, int]
 Row = tuple[int, int, str]  # seq, key, ticket_id
@@ -186,45 +190,89 @@ def sorted_page(
         rows: list[Row] = []
         for status in sorted(query.statuses):
             one = dataclasses.replace(query, statuses=(status,))
-            rows += _rows(db, dialect, helpdesk_id, one, slot, walk)
+            rows += _rows(db, dialect, helpdesk_id, one, slot, walk, None)
         return _bodies(db, rows, walk)
     size = _tickets_in(db, helpdesk_id)
     if expected is not None and expected * expected < walk.limit * size:
         return _bodies(db, db.all(sort_sql(where, walk), [*params, *walk.cursor, walk.limit]), walk)
-    return _bodies(db, _rows(db, dialect, helpdesk_id, query, slot, walk), walk)
+    return _bodies(db, _rows(db, dialect, helpdesk_id, query, slot, walk, expected), walk)
 
 
 def _rows(
-    db: Sql, dialect: Dialect, helpdesk_id: str, query: TicketQuery, slot: TimeSlot, walk: Walk
+    db: Sql,
+    dialect: Dialect,
+    helpdesk_id: str,
+    query: TicketQuery,
+    slot: TimeSlot,
+    walk: Walk,
+    expected: int | None,
 ) -> list[Row]:
-    """A walk (in the status's index, for one status), else the sort."""
+    """A walk (in the status's index, for one status), else value by value or the sort."""
+    if console_values.applies(query, walk.sort) and (query.created is None or walk.after):
+        # seeks, no walk first; and a walk from a cursor in a column of few values scans
+        # its value's entries up to the cursor (SQLite: no row-value seek in an expression
+        # index), where `by_value` seeks (value, ticket id)
+        return _by_value(db, dialect, helpdesk_id, query, slot, walk)
     where, params = where_of(dialect, helpdesk_id, query, slot, correlated=True)
     status = len(query.statuses) == 1 and walk.sort != "status"
     pinned = pinned_range(query, walk.sort)
     head = [helpdesk_id, *query.statuses[:1]] if status else [helpdesk_id]
-    scope = [*head, *walk.cursor, *(pinned or ())]
-    for steps in WALKS:
-        sql = walk_sql(where, walk, pinned, status, steps)
-        rows = db.all(sql, [*scope, *params, walk.limit])
-        if len(rows) >= walk.limit or not _walk_was_cut(db, scope, walk, pinned, status, steps):
-            return [(int(s), int(k), str(t)) for s, k, t in rows]
+    by_value = console_values.applies(query, walk.sort)
+    many = expected is None or expected > SORT_READS
+    rows: list[Row] = []
+    start, walked = walk, 0
+    for steps in (console_values.WALK,) if by_value else WALKS if many else WALKS[:1]:
+        # each walk goes on from the last entry the one before it read
+        scope = [*head, *start.cursor, *(pinned or ())]
+        sql = walk_sql(where, start, pinned, status, steps - walked)
+        found = db.all(sql, [*scope, *params, walk.limit - len(rows)])
+        rows += [(int(s), int(k), str(t)) for s, k, t in found]
+        last = None
+        if len(rows) < walk.limit:
+            last = _last_walked(db, scope, start, pinned, status, steps - walked)
+        if last is None:
+            return rows
+        start, walked = dataclasses.replace(walk, after=last), steps
+    if by_value:
+        return _by_value(db, dialect, helpdesk_id, query, slot, walk)
     where, params = where_of(dialect, helpdesk_id, query, slot)
     rows = db.all(sort_sql(where, walk), [*params, *walk.cursor, walk.limit])
     return [(int(s), int(k), str(t)) for s, k, t in rows]
 
 
-def _walk_was_cut(
+def _by_value(
+    db: Sql, dialect: Dialect, helpdesk_id: str, query: TicketQuery, slot: TimeSlot, walk: Walk
+) -> list[Row]:
+    plain = console_values.unhinted(query, walk.sort)
+    where, params = where_of(dialect, helpdesk_id, plain, slot)
+    return console_values.by_value(
+        db,
+        where,
+        params,
+        query,
+        walk.sort,
+        walk.key,
+        walk.descending,
+        walk.after,
+        walk.limit,
+        helpdesk_id,
+    )
+
+
+def _last_walked(
     db: Sql, scope: list[Any], walk: Walk, pinned: Range | None, status: bool, steps: int
-) -> bool:
-    """Whether the walked range holds more than `steps` index entries."""
+) -> tuple[int, str] | None:
+    """The last of the `steps` index entries a walk read, if the walked range holds more
+    (the walk was cut); else None."""
     key, order = walk.key, walk.order
-    row = db.one(
-        f"SELECT 1 FROM tickets WHERE helpdesk_id = ?{' AND status = ?' if status else ''}"
+    rows = db.all(
+        f"SELECT {key}, ticket_id FROM tickets WHERE helpdesk_id = ?"
+        f"{' AND status = ?' if status else ''}"
         f"{walk.seek(key)}{'' if pinned is None else f' AND {key} BETWEEN ? AND ?'}"
-        f" ORDER BY {key} {order}, ticket_id {order} LIMIT 1 OFFSET {steps}",
+        f" ORDER BY {key} {order}, ticket_id {order} LIMIT 2 OFFSET {steps - 1}",
         scope,
     )
-    return row is not None
+    return (int(rows[0][0]), str(rows[0][1])) if len(rows) == 2 else None
 
 
 def _tickets_in(db: Sql, helpdesk_id: str) -> int:

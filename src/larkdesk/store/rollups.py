@@ -292,6 +292,12 @@ def _read_snapshot(
     return DaySnapshot(versions, counts, durations, names)
 
 
+def last_day(db: Sql, helpdesk_id: str) -> int | None:
+    """The newest day with rollups (the primary key's last entry of the helpdesk)."""
+    row = db.one("SELECT max(day) FROM metric_day_versions WHERE helpdesk_id = ?", (helpdesk_id,))
+    return None if row is None or row[0] is None else int(row[0])
+
+
 def _runs(days: list[int]) -> list[tuple[int, int]]:
     """Sorted days as (first, last) runs of consecutive days."""
     runs: list[tuple[int, int]] = []

@@ -103,5 +103,8 @@ class SurfaceSql(SqlAccess):
     ) -> DaySnapshot:
         return self._read(rollups.read_snapshot, helpdesk_id, first_day, last_day, known)
 
+    def metric_last_day(self, helpdesk_id: str) -> int | None:
+        return self._read(rollups.last_day, helpdesk_id)
+
     def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
         return self._write(rollups.rebuild, helpdesk_id)

@@ -88,6 +88,10 @@ class SurfaceStore(Protocol):
         is not the one `known` gives, read in one transaction."""
         ...
 
+    def metric_last_day(self, helpdesk_id: str) -> int | None:
+        """The newest UTC day (since 1970-01-01) the helpdesk's rollups hold; None: none."""
+        ...
+
     def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
         """Recompute the rollups (of one helpdesk, or all) from the tickets, in one write
         transaction; returns the tickets read."""
