@@ -9,17 +9,23 @@ the list, so the next reading after it differs. Reading it costs one round trip 
 writes nothing: no row that writers would contend on. docs/storage.md lists the caveats
 (it moves on commits anywhere in the cluster; a hot standby's xip list is empty, so there
 it is not a counter and none is given).
+
+The reading is awaited on the event loop, not blocking it, and shared: the requests that
+arrive while one reading is on its way wait for the next, which is sent after all of them
+arrived (so it is as new as each needs) and answers them all with one round trip.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import time
 
 import psycopg
 from psycopg import pq
 
 SNAPSHOT_SQL = b"SELECT pg_current_snapshot()::text, pg_is_in_recovery()"
 CONNECT_TIMEOUT_S = 5
+RETRY_S = 1.0  # after a failed reading, no other for this long (no cache meanwhile)
 
 
 def several_hosts(url: str) -> bool:
@@ -33,40 +39,107 @@ def several_hosts(url: str) -> bool:
 
 
 class SnapshotCounter:
-    """Callable: the current snapshot's text, or None when it cannot be read just now (no
-    server, a hot standby): then the page cache keeps nothing. Connects at the first call
-    (after a server forks its workers), and again after an error."""
+    """Awaitable callable: the current snapshot's text, or None when it cannot be read
+    just now (no server, a hot standby): then the page cache keeps nothing. Connects at
+    the first call (after a server forks its workers), and again after an error. Used
+    from one event loop at a time (a new loop starts afresh)."""
 
     def __init__(self, url: str) -> None:
         self._url = url
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
-        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next: asyncio.Future[str | None] | None = None  # waiters of the next reading
+        self._reader: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
 
-    def __call__(self) -> str | None:
-        with self._lock:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(
-                        self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
-                    )
-                # libpq directly: a tenth of the Python per call of `execute` (~20 vs ~90 µs
-                # of CPU), and this runs on the event loop for every list request.
-                result = self._conn.pgconn.exec_(SNAPSHOT_SQL)
-                if result.status != pq.ExecStatus.TUPLES_OK:
-                    raise psycopg.OperationalError(result.error_message.decode(errors="replace"))
-                snapshot, recovery = result.get_value(0, 0), result.get_value(0, 1)
-            except psycopg.Error:
-                self._drop()
-                return None
-            if snapshot is None or recovery != b"f":
-                return None  # a hot standby: its snapshots list no xids (see the module)
-            return snapshot.decode("ascii")
+    async def __call__(self) -> str | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._restart(loop)
+        waiting = self._next
+        if waiting is None:
+            waiting = self._next = loop.create_future()
+            if self._reader is None:
+                self._reader = loop.create_task(self._read_in_turn())
+        return await asyncio.shield(waiting)  # one caller cancelled: not the others
+
+    async def _read_in_turn(self) -> None:
+        """Readings one after another while callers wait, each answering those that
+        arrived before it was sent."""
+        try:
+            while self._next is not None:
+                waiting, self._next = self._next, None
+                value = await self._read()
+                if not waiting.done():
+                    waiting.set_result(value)
+        finally:
+            self._reader = None
+
+    async def _read(self) -> str | None:
+        if time.monotonic() < self._retry_at:
+            return None  # the server failed a moment ago: don't block each request on it
+        try:
+            pgconn = self._connection().pgconn
+            # libpq directly, not `execute`: a fraction of the Python per reading.
+            pgconn.send_query(SNAPSHOT_SQL)
+            while pgconn.flush():
+                await self._ready(pgconn.socket, write=True)
+            pgconn.consume_input()
+            while pgconn.is_busy():
+                await self._ready(pgconn.socket)
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            while pgconn.get_result() is not None:
+                pass
+            if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+                raise psycopg.OperationalError("the snapshot could not be read")
+            snapshot, recovery = result.get_value(0, 0), result.get_value(0, 1)
+        except psycopg.Error:
+            self.close()
+            self._retry_at = time.monotonic() + RETRY_S
+            return None
+        except BaseException:  # cancelled halfway: the connection's state is unknown
+            self.close()
+            raise
+        if snapshot is None or recovery != b"f":
+            return None  # a hot standby: its snapshots list no xids (see the module)
+        return snapshot.decode("ascii")
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(
+                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
+            self._conn.pgconn.nonblocking = 1
+        return self._conn
+
+    async def _ready(self, fd: int, write: bool = False) -> None:
+        assert self._loop is not None
+        ready = self._loop.create_future()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        if write:
+            self._loop.add_writer(fd, wake)
+        else:
+            self._loop.add_reader(fd, wake)
+        try:
+            await ready
+        finally:
+            if write:
+                self._loop.remove_writer(fd)
+            else:
+                self._loop.remove_reader(fd)
+
+    def _restart(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A new event loop (a test client's, say): forget the old loop's readings."""
+        if self._reader is not None:
+            self.close()  # a reading was on its way on the old loop
+        self._loop, self._next, self._reader = loop, None, None
 
     def close(self) -> None:
-        with self._lock:
-            self._drop()
-
-    def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()

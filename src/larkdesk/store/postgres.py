@@ -10,7 +10,7 @@ come from an identity, and a rewrite locks the tickets it replaces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -225,9 +225,9 @@ class PostgresStore(SqlStore):
         """LISTEN for other workers' outbox writes; `wake` for each (store/pg_notices.py)."""
         return EventNotices(self.url, wake)
 
-    def change_counter(self) -> Callable[[], str | None] | None:
-        """A function answering the cluster's current snapshot (`pg_snapshot`): equal
-        answers, no commit in between. None for a URL naming several servers."""
+    def awaited_change_counter(self) -> Callable[[], Awaitable[str | None]] | None:
+        """An async function answering the cluster's current snapshot (`pg_snapshot`):
+        equal answers, no commit in between. None for a URL naming several servers."""
         if several_hosts(self.url):
             return None
         counter = SnapshotCounter(self.url)

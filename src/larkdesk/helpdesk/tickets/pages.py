@@ -8,12 +8,13 @@ counter's read and the query only makes the page newer than its counter, and the
 request, reading a moved counter, queries again. Any commit empties the cache (the pages
 of an older counter can never be served). Auth, rate limits and validation run before
 the cache is consulted, as for every request. On PostgreSQL the counter is the text of
-the current snapshot (`store/pg_snapshot.py`), which moves on every commit in the cluster.
+the current snapshot (`store/pg_snapshot.py`), which moves on every commit in the cluster
+and is read by a round trip, awaited (`AwaitedPageCache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 Version = int | str  # SQLite's data_version; PostgreSQL's snapshot text
 
@@ -32,7 +33,13 @@ class PageCache:
 
     def version(self) -> Version | None:
         """The counter now (None: unknown, cache nothing); a new value drops every page."""
-        version = self._counter()
+        return self._now(self._counter())
+
+    async def refresh(self) -> Version | None:
+        """`version()`, for callers on the event loop (the list route)."""
+        return self.version()
+
+    def _now(self, version: Version | None) -> Version | None:
         if version is None or version != self._version:
             self._pages.clear()
             self._bytes = 0
@@ -57,9 +64,27 @@ class PageCache:
         self._bytes += len(body)
 
 
+class AwaitedPageCache(PageCache):
+    """The same cache on a counter that is awaited (PostgreSQL's: a round trip)."""
+
+    def __init__(
+        self, counter: Callable[[], Awaitable[Version | None]], max_bytes: int = MAX_BYTES
+    ) -> None:
+        super().__init__(lambda: None, max_bytes)
+        self._awaited = counter
+
+    async def refresh(self) -> Version | None:
+        # No await between the new value taking effect and the caller's `get`.
+        return self._now(await self._awaited())
+
+
 def page_cache(store: object) -> PageCache | None:
     """A cache on `store`'s change counter, or None if the store has none (an in-memory
     SQLite database; PostgreSQL through a URL naming several servers)."""
+    awaited = getattr(store, "awaited_change_counter", None)
+    if callable(awaited):
+        counter = awaited()
+        return None if counter is None else AwaitedPageCache(counter)
     make = getattr(store, "change_counter", None)
     counter = make() if callable(make) else None
     return None if counter is None else PageCache(counter)

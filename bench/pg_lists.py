@@ -1,0 +1,297 @@
+"""Issue 13's PostgreSQL target: Q1-Q6 on PostgreSQL against SQLite on the same data.
+
+Run by hand on a demo database in SQLite and the same copied into PostgreSQL
+(`larkdesk demo --db FILE --tickets N`, then `larkdesk migrate --from FILE --to URL`):
+
+    python bench/pg_lists.py http --sqlite FILE --postgres URL [--seconds 5 --rounds 2]
+    python bench/pg_lists.py soak --sqlite FILE --postgres URL [--seconds 10 --writes 50]
+    python bench/pg_lists.py inproc --sqlite FILE --postgres URL [--requests 300]
+
+`http`: `larkdesk serve --workers 2 --rate-limit off` on each store in turn (alternated,
+`--rounds` times), wrk on each query repeated (the page cache answers all but the first);
+the pages of both stores are compared byte for byte first. `soak`: wrk cycling through
+Q1-Q6 while a writer PUTs a random demo ticket's status `--writes` times a second (every
+write empties every worker's cache, so most reads query the store): read requests/s and
+latencies from wrk, write latencies from the writer. `inproc`: the ASGI app called in
+process, one request at a time, µs of wall and of this process's CPU per request, with
+the page cache (repeated query) and without it (a cache that never keeps a page).
+Results in bench/postgres.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from statistics import median
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import profile_list, scale
+from larkdesk import demo
+from larkdesk.auth.credentials import encode_helpdesk_header
+
+LIST_PATH = "/open-apis/helpdesk/v1/tickets"
+AGENT = "ou_95e7dc60ba1a41fb6406f8407f2e2e92"  # the demo's busiest agent (seed 0)
+
+
+def list_queries() -> list[tuple[str, str]]:
+    """(key, query string) of Q1-Q6, as bench/run.py sends them (`run.queries`; that module
+    needs the benchmark's own dependencies)."""
+    created = {"create_time_start": scale.MONTH.start, "create_time_end": scale.MONTH.end}
+    updated = {"update_time_start": scale.MONTH.start, "update_time_end": scale.MONTH.end}
+    found: list[tuple[str, dict[str, Any]]] = [
+        ("Q1", {}),
+        ("Q2", {"status_list": "1,2,3", **created, "page_size": 200}),
+        ("Q3", {"agent_id": AGENT, "page_size": 200}),
+        ("Q4", {"page": 50, "page_size": 200}),
+        ("Q5", {"guest_name": "王伟"}),
+        ("Q6", {"tags": ["VPN", "Billing"], **updated}),
+    ]
+    return [(key, urlencode(params, doseq=True)) for key, params in found]
+
+
+def _headers(base: str) -> dict[str, str]:
+    creds = demo.demo_credentials(0)
+    token = httpx.post(
+        base + "/open-apis/auth/v3/tenant_access_token/internal",
+        json={"app_id": creds.app_id, "app_secret": creds.app_secret},
+    ).json()["tenant_access_token"]
+    return {
+        "Authorization": f"Bearer {token}",
+        "X-Lark-Helpdesk-Authorization": encode_helpdesk_header(
+            creds.helpdesk_id, creds.helpdesk_token
+        ),
+    }
+
+
+def _lua(headers: dict[str, str], paths: list[str], tmp: Path) -> Path:
+    script = tmp / "requests.lua"
+    lines = [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    listed = ", ".join(f'"{p}"' for p in paths)
+    lines += [
+        f"paths = {{{listed}}}",
+        "n = 0",
+        "request = function()",
+        "  n = n + 1",
+        "  return wrk.format(nil, paths[(n % #paths) + 1])",
+        "end",
+    ]
+    script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def http(args: argparse.Namespace) -> None:
+    stores = {"sqlite": args.sqlite, "postgres": args.postgres}
+    queries = list_queries()
+    bodies: dict[str, dict[str, bytes]] = {}
+    results: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            for name, db in stores.items() if round_ % 2 == 0 else reversed(stores.items()):
+                process, base = scale._serve(db, args.workers, None, Path(tmp) / f"{name}.log")
+                try:
+                    headers = _headers(base)
+                    for key, query in queries:
+                        url = f"{base}{LIST_PATH}?{query}"
+                        body = httpx.get(url, headers=headers).content
+                        bodies.setdefault(key, {})[name] = body
+                        script = _lua(headers, [f"{LIST_PATH}?{query}"], Path(tmp))
+                        rate, _, p99, errors = scale._wrk(
+                            base + "/", script, args.seconds, args.connections
+                        )
+                        assert errors == 0, f"{name} {key}: {errors} errors"
+                        results.setdefault((key, name), []).append((rate, p99))
+                        print(f"{name:8} {key} {rate:8,.0f} req/s p99 {p99:>8} load {_load()}")
+                finally:
+                    process.terminate()
+                    process.wait(timeout=30)
+    for key, by_store in bodies.items():
+        same = by_store["sqlite"] == by_store["postgres"]
+        print(f"{key}: pages {'identical' if same else 'DIFFER'} ({len(by_store['sqlite'])} B)")
+    print("| query | SQLite req/s (p99) | PostgreSQL req/s (p99) | PostgreSQL / SQLite |")
+    print("|---|---|---|---|")
+    for key, _ in queries:
+        lite, post = results[(key, "sqlite")], results[(key, "postgres")]
+        ratio = max(r for r, _ in post) / max(r for r, _ in lite)
+        cells = ["; ".join(f"{r:,.0f} ({p})" for r, p in runs) for runs in (lite, post)]
+        print(f"| {key} | {cells[0]} | {cells[1]} | {ratio:.2f} |")
+
+
+def _writer(base: str, headers: dict[str, str], ids: list[str], rate: float, stop: Any) -> Any:
+    latencies: list[float] = []
+    failures = [0]
+
+    def work() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            next_at = time.perf_counter()
+            while not stop.is_set():
+                ticket = random.choice(ids)
+                started = time.perf_counter()
+                answer = client.put(
+                    f"{LIST_PATH}/{ticket}", json={"status": random.choice((1, 2, 3, 50))}
+                )
+                latencies.append(time.perf_counter() - started)
+                if answer.json().get("code") != 0:
+                    failures[0] += 1
+                next_at += 1 / rate
+                time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread, latencies, failures
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def soak(args: argparse.Namespace) -> None:
+    stores = {"sqlite": args.sqlite, "postgres": args.postgres}
+    paths = [f"{LIST_PATH}?{query}" for _, query in list_queries()]
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            for name, db in stores.items() if round_ % 2 == 0 else reversed(stores.items()):
+                process, base = scale._serve(db, args.workers, None, Path(tmp) / f"{name}.log")
+                try:
+                    headers = _headers(base)
+                    page = httpx.get(
+                        f"{base}{LIST_PATH}", params={"page_size": 200}, headers=headers
+                    ).json()
+                    ids = [t["ticket_id"] for t in page["data"]["tickets"]]
+                    stop = threading.Event()
+                    thread, writes, failures = _writer(base, headers, ids, args.writes, stop)
+                    script = _lua(headers, paths, Path(tmp))
+                    out = subprocess.run(
+                        [
+                            "wrk",
+                            "-t2",
+                            f"-c{args.connections}",
+                            f"-d{args.seconds}s",
+                            "--timeout",
+                            "10s",
+                            "--latency",
+                            "-s",
+                            str(script),
+                            base + "/",
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                    stop.set()
+                    thread.join()
+                    rate, p50, p99 = (
+                        float(scale.re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+                        scale.re.search(r"\s50%\s+(\S+)", out).group(1),  # type: ignore[union-attr]
+                        scale.re.search(r"\s99%\s+(\S+)", out).group(1),  # type: ignore[union-attr]
+                    )
+                    print(
+                        f"| {name} | {rate:,.0f} | {p50} | {p99} | {len(writes)}"
+                        f" ({failures[0]} failed) | {_quantile(writes, 0.5) * 1000:.1f} ms"
+                        f" | {_quantile(writes, 0.99) * 1000:.1f} ms | {_load()} |",
+                        flush=True,
+                    )
+                finally:
+                    process.terminate()
+                    process.wait(timeout=30)
+
+
+class _NeverKeeps:
+    """A page cache that keeps nothing: every request queries the store."""
+
+    def version(self) -> None:
+        return None
+
+    def get(self, key: object) -> None:
+        return None
+
+    def put(self, key: object, version: object, body: bytes) -> None:
+        return None
+
+
+async def _inproc_one(db: str, cached: bool, requests: int) -> dict[str, tuple[float, float]]:
+    from larkdesk.server import app as app_module
+    from larkdesk.settings import Settings
+
+    real = app_module.page_cache
+    if not cached:
+        app_module.page_cache = lambda store: _NeverKeeps()  # type: ignore[assignment,return-value]
+    try:
+        app = app_module.create_app(Settings(db=db, rate_limit="off", log_level="warning"))
+    finally:
+        app_module.page_cache = real
+    out: dict[str, tuple[float, float]] = {}
+    async with app.router.lifespan_context(app):
+        bearer = await profile_list.token(app)
+        creds = demo.demo_credentials(0)
+        headers = [
+            (b"authorization", f"Bearer {bearer}".encode()),
+            (
+                b"x-lark-helpdesk-authorization",
+                encode_helpdesk_header(creds.helpdesk_id, creds.helpdesk_token).encode(),
+            ),
+        ]
+        for key, query in list_queries():
+            await profile_list.call(app, LIST_PATH, query, headers)  # warm
+            walls, cpus = [], []
+            for _ in range(3):
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(requests):
+                    await profile_list.call(app, LIST_PATH, query, headers)
+                walls.append((time.perf_counter() - wall) / requests * 1e6)
+                cpus.append((time.process_time() - cpu) / requests * 1e6)
+            out[key] = (median(walls), median(cpus))
+    return out
+
+
+def inproc(args: argparse.Namespace) -> None:
+    stores = {"SQLite": args.sqlite, "PostgreSQL": args.postgres}
+    found: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    for cached in (True, False):
+        for name, db in stores.items():
+            found[(name, "cached" if cached else "uncached")] = asyncio.run(
+                _inproc_one(db, cached, args.requests if cached else args.requests // 10)
+            )
+            print(f"{name} {'cached' if cached else 'uncached'} done, load {_load()}", flush=True)
+    columns = [(n, c) for c in ("cached", "uncached") for n in stores]
+    print("| query | " + " | ".join(f"{n} {c} µs wall (CPU)" for n, c in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for key, _ in list_queries():
+        cells = [f"{found[col][key][0]:,.0f} ({found[col][key][1]:,.0f})" for col in columns]
+        print(f"| {key} | " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["http", "soak", "inproc"])
+    parser.add_argument("--sqlite", required=True)
+    parser.add_argument("--postgres", required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--writes", type=float, default=50.0, help="soak: PUTs per second")
+    parser.add_argument("--requests", type=int, default=300, help="inproc: per timing")
+    args = parser.parse_args()
+    {"http": http, "soak": soak, "inproc": inproc}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
