@@ -47,25 +47,35 @@ class SnapshotCounter:
     def __init__(self, url: str) -> None:
         self._url = url
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._fd = -1  # the connection's socket, watched by the loop while connected
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._reading = False  # a reading is sent, or about to be
         self._next: asyncio.Future[str | None] | None = None  # waiters of the next reading
-        self._reader: asyncio.Task[None] | None = None
+        self._queued: asyncio.Task[None] | None = None  # the task reading for them
+        self._readable: asyncio.Future[None] | None = None
         self._retry_at = 0.0
 
     async def __call__(self) -> str | None:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._restart(loop)
-        waiting = self._next
-        if waiting is None:
-            waiting = self._next = loop.create_future()
-            if self._reader is None:
-                self._reader = loop.create_task(self._read_in_turn())
-        return await asyncio.shield(waiting)  # one caller cancelled: not the others
+        if self._reading:  # sent before this caller arrived: it waits for the next one
+            waiting = self._next
+            if waiting is None:
+                waiting = self._next = loop.create_future()
+            return await asyncio.shield(waiting)  # one caller cancelled: not the others
+        self._reading = True  # the query is sent before the first await below
+        try:
+            return await self._read()
+        finally:
+            self._reading = False
+            if self._next is not None:
+                self._reading = True
+                self._queued = loop.create_task(self._read_for_queued())
 
-    async def _read_in_turn(self) -> None:
-        """Readings one after another while callers wait, each answering those that
-        arrived before it was sent."""
+    async def _read_for_queued(self) -> None:
+        """Readings for the callers that arrived while the previous one was on its way,
+        each answering all those that arrived before it was sent."""
         try:
             while self._next is not None:
                 waiting, self._next = self._next, None
@@ -73,7 +83,7 @@ class SnapshotCounter:
                 if not waiting.done():
                     waiting.set_result(value)
         finally:
-            self._reader = None
+            self._reading, self._queued = False, None
 
     async def _read(self) -> str | None:
         if time.monotonic() < self._retry_at:
@@ -82,11 +92,11 @@ class SnapshotCounter:
             pgconn = self._connection().pgconn
             # libpq directly, not `execute`: a fraction of the Python per reading.
             pgconn.send_query(SNAPSHOT_SQL)
-            while pgconn.flush():
-                await self._ready(pgconn.socket, write=True)
+            if pgconn.flush():
+                raise psycopg.OperationalError("the socket did not take 60 bytes")
             pgconn.consume_input()
             while pgconn.is_busy():
-                await self._ready(pgconn.socket)
+                await self._wait_readable()
                 pgconn.consume_input()
             result = pgconn.get_result()
             while pgconn.get_result() is not None:
@@ -107,39 +117,44 @@ class SnapshotCounter:
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
+            assert self._loop is not None
             self._conn = psycopg.connect(
                 self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
             )
             self._conn.pgconn.nonblocking = 1
+            self._fd = self._conn.pgconn.socket
+            # Watched for as long as it is open (not per reading: two syscalls less).
+            self._loop.add_reader(self._fd, self._on_readable)
         return self._conn
 
-    async def _ready(self, fd: int, write: bool = False) -> None:
+    async def _wait_readable(self) -> None:
         assert self._loop is not None
-        ready = self._loop.create_future()
-
-        def wake() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        if write:
-            self._loop.add_writer(fd, wake)
-        else:
-            self._loop.add_reader(fd, wake)
+        self._readable = self._loop.create_future()
         try:
-            await ready
+            await self._readable
         finally:
-            if write:
-                self._loop.remove_writer(fd)
-            else:
-                self._loop.remove_reader(fd)
+            self._readable = None
+
+    def _on_readable(self) -> None:
+        if self._readable is not None:
+            if not self._readable.done():
+                self._readable.set_result(None)
+            return
+        try:  # unasked for (a notice, the server going away): read it, or drop the connection
+            if self._conn is not None:
+                self._conn.pgconn.consume_input()
+        except psycopg.Error:
+            self.close()
 
     def _restart(self, loop: asyncio.AbstractEventLoop) -> None:
         """A new event loop (a test client's, say): forget the old loop's readings."""
-        if self._reader is not None:
-            self.close()  # a reading was on its way on the old loop
-        self._loop, self._next, self._reader = loop, None, None
+        self.close()
+        self._loop, self._reading, self._next, self._queued = loop, False, None, None
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
+        if self._fd >= 0 and self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._fd)
+        self._fd = -1
         if conn is not None:
             conn.close()
