@@ -92,6 +92,39 @@ def _lua(headers: dict[str, str], paths: list[str], tmp: Path) -> Path:
     return script
 
 
+def _tree_cpu(roots: list[int]) -> float:
+    """CPU seconds (user + system, and of waited-for children) of `roots` and all their
+    descendants, from /proc: the cost of a run however loaded the box is."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        stats[int(entry.name)] = (int(fields[1]), ticks / os.sysconf("SC_CLK_TCK"))
+    found, total = set(roots), 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in found and pid not in found:
+                found.add(pid)
+                changed = True
+    for pid in found:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
+
+
+def _roots(process: subprocess.Popen[bytes], pg_data: str | None) -> list[int]:
+    roots = [process.pid]
+    if pg_data:
+        roots.append(int((Path(pg_data) / "postmaster.pid").read_text().split()[0]))
+    return roots
+
+
 def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -101,6 +134,7 @@ def http(args: argparse.Namespace) -> None:
     queries = list_queries()
     bodies: dict[str, dict[str, bytes]] = {}
     results: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    costs: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
             for name, db in stores.items() if round_ % 2 == 0 else reversed(stores.items()):
@@ -112,25 +146,40 @@ def http(args: argparse.Namespace) -> None:
                         body = httpx.get(url, headers=headers).content
                         bodies.setdefault(key, {})[name] = body
                         script = _lua(headers, [f"{LIST_PATH}?{query}"], Path(tmp))
+                        roots = _roots(process, args.pg_data)
+                        cpu = _tree_cpu(roots)
                         rate, _, p99, errors = scale._wrk(
                             base + "/", script, args.seconds, args.connections
                         )
+                        per = (_tree_cpu(roots) - cpu) / (rate * args.seconds) * 1e6
                         assert errors == 0, f"{name} {key}: {errors} errors"
                         results.setdefault((key, name), []).append((rate, p99))
-                        print(f"{name:8} {key} {rate:8,.0f} req/s p99 {p99:>8} load {_load()}")
+                        costs.setdefault((key, name), []).append(per)
+                        print(
+                            f"{name:8} {key} {rate:8,.0f} req/s p99 {p99:>8}"
+                            f" CPU {per:6.0f} µs/request load {_load()}",
+                            flush=True,
+                        )
                 finally:
                     process.terminate()
                     process.wait(timeout=30)
     for key, by_store in bodies.items():
         same = by_store["sqlite"] == by_store["postgres"]
         print(f"{key}: pages {'identical' if same else 'DIFFER'} ({len(by_store['sqlite'])} B)")
-    print("| query | SQLite req/s (p99) | PostgreSQL req/s (p99) | PostgreSQL / SQLite |")
-    print("|---|---|---|---|")
+    print(
+        "| query | SQLite req/s (p99) | PostgreSQL req/s (p99) | PostgreSQL / SQLite req/s"
+        " | CPU µs/request SQLite | PostgreSQL | SQLite / PostgreSQL CPU |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for key, _ in queries:
         lite, post = results[(key, "sqlite")], results[(key, "postgres")]
         ratio = max(r for r, _ in post) / max(r for r, _ in lite)
         cells = ["; ".join(f"{r:,.0f} ({p})" for r, p in runs) for runs in (lite, post)]
-        print(f"| {key} | {cells[0]} | {cells[1]} | {ratio:.2f} |")
+        cpu_lite, cpu_post = min(costs[(key, "sqlite")]), min(costs[(key, "postgres")])
+        print(
+            f"| {key} | {cells[0]} | {cells[1]} | {ratio:.2f} | {cpu_lite:,.0f}"
+            f" | {cpu_post:,.0f} | {cpu_lite / cpu_post:.2f} |"
+        )
 
 
 def _writer(base: str, headers: dict[str, str], ids: list[str], rate: float, stop: Any) -> Any:
@@ -289,6 +338,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--writes", type=float, default=50.0, help="soak: PUTs per second")
     parser.add_argument("--requests", type=int, default=300, help="inproc: per timing")
+    parser.add_argument(
+        "--pg-data", help="PostgreSQL's data directory: count its processes' CPU too (http)"
+    )
     args = parser.parse_args()
     {"http": http, "soak": soak, "inproc": inproc}[args.mode](args)
 
