@@ -14,7 +14,8 @@ Q1-Q6 while a writer PUTs a random demo ticket's status `--writes` times a secon
 write empties every worker's cache, so most reads query the store): read requests/s and
 latencies from wrk, write latencies from the writer. `inproc`: the ASGI app called in
 process, one request at a time, µs of wall and of this process's CPU per request, with
-the page cache (repeated query) and without it (a cache that never keeps a page).
+the page cache (repeated query) and without it (a cache that never keeps a page), on
+uvloop as the server.
 Results in bench/postgres.md.
 """
 
@@ -29,9 +30,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -43,6 +45,7 @@ from larkdesk import demo
 from larkdesk.auth.credentials import encode_helpdesk_header
 
 LIST_PATH = "/open-apis/helpdesk/v1/tickets"
+T = TypeVar("T")
 AGENT = "ou_95e7dc60ba1a41fb6406f8407f2e2e92"  # the demo's busiest agent (seed 0)
 
 
@@ -310,13 +313,22 @@ async def _inproc_one(db: str, cached: bool, requests: int) -> dict[str, tuple[f
     return out
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """On uvloop, as `larkdesk serve` runs (uvicorn's default when it is installed)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(work)
+    return uvloop.run(work)
+
+
 def inproc(args: argparse.Namespace) -> None:
     stores = {"SQLite": args.sqlite, "PostgreSQL": args.postgres}
     found: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
     for cached in (True, False):
         for name, db in stores.items():
-            found[(name, "cached" if cached else "uncached")] = asyncio.run(
-                _inproc_one(db, cached, args.requests if cached else args.requests // 10)
+            found[(name, "cached" if cached else "uncached")] = _run(
+                _inproc_one(db, cached, args.requests if cached else args.requests // 3)
             )
             print(f"{name} {'cached' if cached else 'uncached'} done, load {_load()}", flush=True)
     columns = [(n, c) for c in ("cached", "uncached") for n in stores]
