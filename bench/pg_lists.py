@@ -12,10 +12,10 @@ Run by hand on a demo database in SQLite and the same copied into PostgreSQL
 the pages of both stores are compared byte for byte first. `soak`: wrk cycling through
 Q1-Q6 while a writer PUTs a random demo ticket's status `--writes` times a second (every
 write empties every worker's cache, so most reads query the store): read requests/s and
-latencies from wrk, write latencies from the writer. `inproc`: the ASGI app called in
-process, one request at a time, µs of wall and of this process's CPU per request, with
-the page cache (repeated query) and without it (a cache that never keeps a page), on
-uvloop as the server.
+latencies from wrk, write latencies from the writer (`--connections 0`: writes alone).
+`inproc`: the ASGI app called in process, one request at a time, µs of wall and of this
+process's CPU per request, with the page cache (repeated query) and without it (a cache
+that never keeps a page), on uvloop as the server.
 Results in bench/postgres.md.
 """
 
@@ -214,6 +214,13 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
+def _summary(writes: list[float], failures: list[int]) -> str:
+    return (
+        f"{len(writes)} ({failures[0]} failed) | {_quantile(writes, 0.5) * 1000:.1f} ms"
+        f" | {_quantile(writes, 0.99) * 1000:.1f} ms | {_load()}"
+    )
+
+
 def soak(args: argparse.Namespace) -> None:
     stores = {"sqlite": args.sqlite, "postgres": args.postgres}
     paths = [f"{LIST_PATH}?{query}" for _, query in list_queries()]
@@ -230,6 +237,12 @@ def soak(args: argparse.Namespace) -> None:
                     stop = threading.Event()
                     thread, writes, failures = _writer(base, headers, ids, args.writes, stop)
                     script = _lua(headers, paths, Path(tmp))
+                    if not args.connections:  # writes alone
+                        time.sleep(args.seconds)
+                        stop.set()
+                        thread.join()
+                        print(f"| {name} | writes alone | {_summary(writes, failures)} |")
+                        continue
                     out = subprocess.run(
                         [
                             "wrk",
@@ -255,9 +268,7 @@ def soak(args: argparse.Namespace) -> None:
                         scale.re.search(r"\s99%\s+(\S+)", out).group(1),  # type: ignore[union-attr]
                     )
                     print(
-                        f"| {name} | {rate:,.0f} | {p50} | {p99} | {len(writes)}"
-                        f" ({failures[0]} failed) | {_quantile(writes, 0.5) * 1000:.1f} ms"
-                        f" | {_quantile(writes, 0.99) * 1000:.1f} ms | {_load()} |",
+                        f"| {name} | {rate:,.0f} | {p50} | {p99} | {_summary(writes, failures)} |",
                         flush=True,
                     )
                 finally:
