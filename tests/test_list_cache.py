@@ -1,7 +1,8 @@
-"""The list API's rendered-page cache (SQLite: per process, valid for one value of
-`PRAGMA data_version`) answers repeated queries without the store, and never answers an
-older page than the database holds: a write through the API, by another connection or by
-another process shows in the very next list. An import into an empty store is one bulk
+"""The list API's rendered-page cache (per process, valid for one value of the store's
+change counter: SQLite's `PRAGMA data_version`, PostgreSQL's snapshot) answers repeated
+queries without the store, and never answers an older page than the database holds: a
+write through the API, by another worker, another connection or another process shows
+in the very next list of every worker. An import into an empty store is one bulk
 transaction: all or nothing, and a file repeating a ticket_id keeps its later line."""
 
 from __future__ import annotations
