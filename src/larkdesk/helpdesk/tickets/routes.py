@@ -77,7 +77,7 @@ class TicketRoutes:
         caller = await self._gateway.admit(request.headers, LIST_TICKETS)
         query = self._query(request)
         key = (caller.helpdesk.helpdesk_id, query)
-        version = None if self._pages is None else self._pages.version()  # before the query
+        version = None if self._pages is None else await self._pages.refresh()  # before the query
         if version is not None and self._pages is not None:
             body = self._pages.get(key)
             if body is not None:
