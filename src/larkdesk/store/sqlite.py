@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..files import create_private
 from ..metrics import timed_store
-from . import sqlite_bulk, sqlite_plans
+from . import body_codec, sqlite_bulk, sqlite_plans
 from .base import Actor, StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
 from .migrations import apply_pending
@@ -57,6 +57,7 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in _PRAGMAS:
         conn.execute(pragma)
+    body_codec.register(conn)
     if readonly:
         conn.execute("PRAGMA query_only = ON")
         conn.execute(f"PRAGMA cache_size = {READER_CACHE_KIB}")
@@ -275,7 +276,8 @@ class SQLiteStore(SqlStore):
         bodies = dict(
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
-        return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
+        unpack = body_codec.unpack
+        return TicketPage(total=total, tickets=[unpack(bodies[seq], conn) for seq in seqs])
 
 
 class DataVersion:

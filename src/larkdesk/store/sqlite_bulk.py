@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
 
-from . import history, rollups
+from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
 
 CHUNK = 20_000  # tickets per executemany round
@@ -95,13 +95,16 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord], by: Actor |
     names: set[tuple[str, str]] = set()
     per_helpdesk: dict[str, int] = {}
     source = iter(records)
+    pack: body_codec.Pack | None = None
     while chunk := list(islice(source, CHUNK)):
+        if pack is None:  # the file's first dictionary comes from the first tickets
+            pack = body_codec.ensure_dictionary(conn, [r.body for r in chunk])
         rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
         firsts = []  # the first status history entries, as `tickets.write_chunk` writes
         deltas = rollups.Deltas()  # the metrics rollups, in the same transaction
         for r in chunk:
             rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
-            bodies.append((seq, r.body))
+            bodies.append((seq, pack(r.body)))
             for agent in r.agent_ids:
                 agents.append((agent, seq))
                 by_agent.append((r.helpdesk_id, agent, r.created_at, r.ticket_id, seq))
