@@ -139,7 +139,7 @@ def train(conn: sqlite3.Connection, samples: Sequence[bytes]) -> int | None:
     if len(samples) < MIN_SAMPLES:
         return None
     try:
-        taken = list(samples[:TRAIN_SAMPLES])
+        taken: list[bytes | bytearray | memoryview] = list(samples[:TRAIN_SAMPLES])
         size = min(DICT_BYTES, sum(map(len, taken)) // 4)
         trained = zstandard.train_dictionary(size, taken, k=1024, d=8, threads=1)
     except zstandard.ZstdError:  # e.g. samples too small in all to fill a dictionary

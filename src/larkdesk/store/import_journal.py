@@ -134,8 +134,8 @@ def undo_step(db: Sql, limit: int) -> int:
         for ticket_id, seq, helpdesk_id, body in _unpacked(
             db,
             db.all(
-                "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
-                f" ON b.seq = t.seq WHERE t.ticket_id IN ({marks(len(ids))})",
+                "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t"
+                f" JOIN ticket_bodies b ON b.seq = t.seq WHERE t.ticket_id IN ({marks(len(ids))})",
                 ids,
             ),
         )

@@ -254,9 +254,8 @@ class SQLiteStore(SqlStore):
         with self._write_lock:
             if not sqlite_bulk.is_empty(self._writer):
                 return None
-            count = sqlite_bulk.load(
-                self._writer, distinct_ids(records), self._close_readers, alone=True, by=by
-            )
+            source = records if isinstance(records, sqlite_bulk.Source) else distinct_ids(records)
+            count = sqlite_bulk.load(self._writer, source, self._close_readers, alone=True, by=by)
         if count is not None:
             self.analyze()
         return count

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
@@ -30,6 +31,45 @@ _HISTORY = (
     f"INSERT INTO {history.HISTORY.name} ({', '.join(history.HISTORY.names)})"
     f" VALUES ({', '.join('?' for _ in history.HISTORY.names)})"
 )
+
+
+class Batch(NamedTuple):
+    """Tickets ready to write: distinct ids, bodies as stored (`body_codec`), and the
+    metrics rollups they add to."""
+
+    records: list[TicketRecord]
+    deltas: rollups.Deltas
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where a bulk load's batches come from: `sample()`, wire JSON to train the file's
+    first dictionary from (read only if it has none); then `batches(dictionary)`."""
+
+    def sample(self) -> list[bytes]: ...
+
+    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]: ...
+
+
+class InProcess:
+    """Records decoded by the caller, packed and summed here, `CHUNK` at a time."""
+
+    def __init__(self, records: Iterable[TicketRecord]) -> None:
+        self._source = iter(records)
+        self._first = list(islice(self._source, CHUNK))
+
+    def sample(self) -> list[bytes]:
+        return [r.body for r in self._first[: body_codec.TRAIN_SAMPLES]]
+
+    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]:
+        pack = body_codec.packer_for(*(dictionary or (None, None)))
+        chunk, self._first = self._first, []
+        while chunk:
+            deltas = rollups.Deltas()
+            for r in chunk:
+                deltas.add(r.helpdesk_id, r.body, 1)
+            yield Batch([r._replace(body=pack(r.body)) for r in chunk], deltas)
+            chunk = list(islice(self._source, CHUNK))
 
 
 @contextmanager
@@ -58,7 +98,7 @@ def is_empty(conn: sqlite3.Connection) -> bool:
 
 def load(
     conn: sqlite3.Connection,
-    records: Iterable[TicketRecord],
+    records: Iterable[TicketRecord] | Source,
     close_readers: Callable[[], None],
     alone: bool = False,
     by: Actor | None = None,
@@ -72,7 +112,8 @@ def load(
             return None
         conn.execute("BEGIN IMMEDIATE")
         try:
-            count = _load(conn, records, by)
+            source = records if isinstance(records, Source) else InProcess(records)
+            count = _load(conn, source, by)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -80,7 +121,7 @@ def load(
     return count
 
 
-def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord], by: Actor | None) -> int:
+def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     if not is_empty(conn):  # filled by another process since the caller looked
         raise ConflictError("the store holds tickets now; nothing was bulk-loaded")
     marks = ", ".join("?" for _ in _TABLES)
@@ -94,17 +135,16 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord], by: Actor |
     seq = 1
     names: set[tuple[str, str]] = set()
     per_helpdesk: dict[str, int] = {}
-    source = iter(records)
-    pack: body_codec.Pack | None = None
-    while chunk := list(islice(source, CHUNK)):
-        if pack is None:  # the file's first dictionary comes from the first tickets
-            pack = body_codec.ensure_dictionary(conn, [r.body for r in chunk])
+    dictionary = body_codec.newest(conn)
+    if dictionary is None:  # the file's first dictionary comes from the first tickets
+        body_codec.train(conn, source.sample())
+        dictionary = body_codec.newest(conn)
+    for chunk, deltas in source.batches(dictionary):
         rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
         firsts = []  # the first status history entries, as `tickets.write_chunk` writes
-        deltas = rollups.Deltas()  # the metrics rollups, in the same transaction
         for r in chunk:
             rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
-            bodies.append((seq, pack(r.body)))
+            bodies.append((seq, r.body))
             for agent in r.agent_ids:
                 agents.append((agent, seq))
                 by_agent.append((r.helpdesk_id, agent, r.created_at, r.ticket_id, seq))
@@ -114,7 +154,6 @@ def _load(conn: sqlite3.Connection, records: Iterable[TicketRecord], by: Actor |
             if r.guest_name is not None:
                 names.add((r.helpdesk_id, r.guest_name))
             per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
-            deltas.add(r.helpdesk_id, r.body, 1)
             if by is not None:
                 firsts.append(history.first_rows(seq, r, by))
             seq += 1
