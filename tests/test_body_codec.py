@@ -56,7 +56,8 @@ def stored_bodies(store: Store) -> list[bytes]:
 
 
 def everything(store: Store, helpdesk_id: str) -> dict[str, Any]:
-    scanned, after = {}, None
+    scanned: dict[str, bytes] = {}
+    after = None
     while page := store.scan_tickets(helpdesk_id, TicketQuery(), after, 100):
         scanned.update((t.ticket_id, t.body) for t in page)
         after = page[-1].key
@@ -73,7 +74,8 @@ _json = st.recursive(
 
 @cache
 def _packer() -> body_codec.Pack:
-    trained = zstandard.train_dictionary(32_768, lines(400), k=1024, d=8, threads=1)
+    samples: list[bytes | bytearray | memoryview] = list(lines(400))
+    trained = zstandard.train_dictionary(32_768, samples, k=1024, d=8, threads=1)
     return body_codec.packer_for(trained.dict_id(), trained.as_bytes())
 
 
