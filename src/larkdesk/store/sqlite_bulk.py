@@ -9,6 +9,7 @@ The same rows as `upsert_tickets` writes, built faster:
 - when no other connection has the file open, the load runs in rollback-journal mode:
   pages appended to an empty table are not journaled, so each is written once (WAL would
   write it to the log, then again when checkpointing); WAL comes back at the end;
+- ticket_id's UNIQUE index (which cannot be dropped) is rebuilt at the end, packed;
 - synchronous = OFF during the load (one transaction: a crash leaves the file as before,
   as long as the operating system itself survives).
 """
@@ -177,4 +178,7 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     )
     for _, _, sql in schema:
         conn.execute(sql)
+    # ticket_id's UNIQUE index was kept up row by row, in the file's (random) id order:
+    # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k).
+    conn.execute("REINDEX sqlite_autoindex_tickets_1")
     return seq - 1
