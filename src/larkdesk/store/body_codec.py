@@ -92,7 +92,16 @@ def unpack(body: bytes, db: Source | None = None) -> bytes:
 
 
 def unpack_all(bodies: Sequence[bytes], db: Source | None = None) -> list[bytes]:
-    return [unpack(b, db) for b in bodies]
+    """`unpack` of each, in one call into zstd when they share a dictionary (a list
+    page's 200 bodies: ~1 µs each instead of ~2)."""
+    if len(bodies) < 2 or any(b[:4] != _MAGIC for b in bodies):
+        return [unpack(b, db) for b in bodies]
+    dict_id = zstandard.get_frame_parameters(bodies[0]).dict_id
+    try:
+        found = _decompressor(db, dict_id).multi_decompress_to_buffer(list(bodies))
+    except zstandard.ZstdError:  # frames of another dictionary among them
+        return [unpack(b, db) for b in bodies]
+    return [found[i].tobytes() for i in range(len(found))]
 
 
 def _compressor(dict_id: int, data: zstandard.ZstdCompressionDict) -> Pack:

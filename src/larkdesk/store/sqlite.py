@@ -275,8 +275,8 @@ class SQLiteStore(SqlStore):
         bodies = dict(
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
-        unpack = body_codec.unpack
-        return TicketPage(total=total, tickets=[unpack(bodies[seq], conn) for seq in seqs])
+        tickets = body_codec.unpack_all([bodies[seq] for seq in seqs], conn)
+        return TicketPage(total=total, tickets=tickets)
 
 
 class DataVersion:
