@@ -10,7 +10,7 @@ from typing import Any
 
 from .filters import SQLITE, Dialect
 
-_SQLITE_BODY = "CAST(b.body AS TEXT)"
+_SQLITE_BODY = "body_json(b.body)"  # stored compressed: store/body_codec.py
 _PG_BODY = "convert_from(b.body, 'UTF8')::jsonb"
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from . import console_values
 from .base import TicketQuery
+from .body_codec import unpack
 from .body_filters import body_condition
 from .console_records import SortedTicket, TimeSlot
 from .filters import Dialect, where_clause
@@ -297,4 +298,4 @@ def _bodies(
             f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", [r[0] for r in ordered]
         )
     )
-    return [SortedTicket(k, tid, bytes(bodies[seq])) for seq, k, tid in ordered]
+    return [SortedTicket(k, tid, unpack(bodies[seq], db)) for seq, k, tid in ordered]

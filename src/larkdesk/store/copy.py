@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from .body_codec import unpack
+
 # Kept by every write from the tickets table; rebuilt after a copy (target) or skipped
 # (source only). Each target-side one has its rebuild statement here.
 DERIVED_TABLES = frozenset({"helpdesk_ticket_counts", "guest_names"})
@@ -40,7 +42,7 @@ BOOKKEEPING_TABLES = frozenset(
 # FTS5's FAQ search index (migration 0011) and its shadow tables: PostgreSQL indexes the
 # column itself (pg_trgm).
 SQLITE_ONLY_TABLES = frozenset(
-    {"agent_tickets", "tag_tickets"}
+    {"agent_tickets", "tag_tickets", "body_dicts"}
     | {f"faq_search{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}
 )
 FETCH_ROWS = 5000
@@ -112,6 +114,8 @@ class SQLiteSource:
             params = [seq_after, seq_upto]
         cursor = self._conn.execute(query, params)
         while chunk := cursor.fetchmany(FETCH_ROWS):
+            if table.name == "ticket_bodies":  # compressed on SQLite only (body_codec)
+                chunk = [(seq, unpack(body, self._conn)) for seq, body in chunk]
             yield chunk
 
 

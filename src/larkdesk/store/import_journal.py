@@ -16,11 +16,13 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
 from . import rollups, tickets
 from .base import Actor, TicketRecord
+from .body_codec import unpack
 from .history import HISTORY
 from .sql import Sql, Table, marks
 
@@ -128,11 +130,14 @@ def undo_step(db: Sql, limit: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     current = {
-        ticket_id: (seq, helpdesk_id, digest(bytes(body)), bytes(body))
-        for ticket_id, seq, helpdesk_id, body in db.all(
-            "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
-            f" ON b.seq = t.seq WHERE t.ticket_id IN ({marks(len(ids))})",
-            ids,
+        ticket_id: (seq, helpdesk_id, digest(body), body)
+        for ticket_id, seq, helpdesk_id, body in _unpacked(
+            db,
+            db.all(
+                "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t"
+                f" JOIN ticket_bodies b ON b.seq = t.seq WHERE t.ticket_id IN ({marks(len(ids))})",
+                ids,
+            ),
         )
     }
     restore: list[TicketRecord] = []
@@ -185,10 +190,15 @@ def _records(db: Sql, ids: list[str]) -> dict[str, TicketRecord]:
     )
     return {
         row[1]: TicketRecord._make(
-            (*row[1:13], tuple(agents[row[0]]), tuple(tags[row[0]]), bytes(row[13]))
+            (*row[1:13], tuple(agents[row[0]]), tuple(tags[row[0]]), unpack(row[13], db))
         )
         for row in rows
     }
+
+
+def _unpacked(db: Sql, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows whose last column is a stored body, with the body as wire JSON."""
+    return [(*row[:-1], unpack(row[-1], db)) for row in rows]
 
 
 def _links(db: Sql, table: str, column: str, seqs: list[int]) -> dict[int, list[str]]:

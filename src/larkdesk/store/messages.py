@@ -8,6 +8,7 @@ ticket's response times see both.
 
 from __future__ import annotations
 
+from . import body_codec
 from .base import ComposeMessage, ImageRecord, MessagePage, MessageRecord, MessageWrite, Window
 from .identities import names_nothing
 from .sql import Sql, Table
@@ -62,7 +63,7 @@ def add_message(
     if body is None or last is None:  # a ticket row always has its body; guard the type
         return None
     position = int(last[0] or 0) + 1
-    write = compose(bytes(body[0]), position)
+    write = compose(body_codec.unpack(body[0], db), position)
     if write.ticket is not None:
         write_chunk(db, [write.ticket])
     save_images(db, write.images)

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from . import body_codec
 from .sql import REPLACE, Sql, Table
 from .ticket_facts import Facts
 from .ticket_facts import as_int as _int
@@ -215,7 +216,7 @@ def rebuild(db: Sql, helpdesk_id: str | None = None) -> int:
         )
         deltas = Deltas()
         for row_seq, row_helpdesk, body in rows:
-            deltas.add(row_helpdesk, bytes(body), 1)
+            deltas.add(row_helpdesk, body_codec.unpack(body, db), 1)
             seq = row_seq
         deltas.write(db)
         read += len(rows)

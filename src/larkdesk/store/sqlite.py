@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..files import create_private
 from ..metrics import timed_store
-from . import sqlite_bulk, sqlite_plans
+from . import body_codec, sqlite_bulk, sqlite_plans
 from .base import Actor, StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
 from .migrations import apply_pending
@@ -57,6 +57,7 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in _PRAGMAS:
         conn.execute(pragma)
+    body_codec.register(conn)
     if readonly:
         conn.execute("PRAGMA query_only = ON")
         conn.execute(f"PRAGMA cache_size = {READER_CACHE_KIB}")
@@ -253,9 +254,8 @@ class SQLiteStore(SqlStore):
         with self._write_lock:
             if not sqlite_bulk.is_empty(self._writer):
                 return None
-            count = sqlite_bulk.load(
-                self._writer, distinct_ids(records), self._close_readers, alone=True, by=by
-            )
+            source = records if isinstance(records, sqlite_bulk.Source) else distinct_ids(records)
+            count = sqlite_bulk.load(self._writer, source, self._close_readers, alone=True, by=by)
         if count is not None:
             self.analyze()
         return count
@@ -275,7 +275,8 @@ class SQLiteStore(SqlStore):
         bodies = dict(
             conn.execute(f"SELECT seq, body FROM ticket_bodies WHERE seq IN ({marks})", seqs)
         )
-        return TicketPage(total=total, tickets=[bodies[seq] for seq in seqs])
+        tickets = body_codec.unpack_all([bodies[seq] for seq in seqs], conn)
+        return TicketPage(total=total, tickets=tickets)
 
 
 class DataVersion:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import comments, history, link_counts, outbox, rollups, tags
+from . import body_codec, comments, history, link_counts, outbox, rollups, tags
 from .base import (
     ConflictError,
     Rewrite,
@@ -84,7 +84,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     """Insert new tickets with fresh seqs, update existing ones in place (rows locked);
     `by` is who, for the status and stage history (None: a demo load, which has none)."""
     existing = {
-        ticket_id: (seq, helpdesk_id, bytes(body), tuple(filters))
+        ticket_id: (seq, helpdesk_id, body_codec.unpack(body, db), tuple(filters))
         for ticket_id, seq, helpdesk_id, body, *filters in db.all(
             f"SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body, {_FILTER_NAMES} FROM tickets t"
             f" JOIN ticket_bodies b ON b.seq = t.seq WHERE t.ticket_id IN"
@@ -133,7 +133,8 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     rewritten_seqs = [seq for seq, _ in rewritten]  # links: only those that change
     agents = relink(db, "ticket_agents", "agent_id", rewritten_seqs, agents)
     tag_links = relink(db, "ticket_tags", "tag_name", rewritten_seqs, tag_links)
-    db.insert_rows(TICKET_BODIES, bodies, REPLACE)
+    pack = body_codec.packer(db)
+    db.insert_rows(TICKET_BODIES, [(seq, pack(body)) for seq, body in bodies], REPLACE)
     names = sorted({(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None})
     db.insert_rows(GUEST_NAMES, names, KEEP)
     db.insert_rows(TICKET_AGENTS, agents, KEEP)
@@ -175,7 +176,7 @@ def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes
     )
     if row is None or helpdesk_id not in (None, row[0]):
         return None
-    return bytes(row[1])
+    return body_codec.unpack(row[1], db)
 
 
 def create_ticket(
@@ -205,7 +206,7 @@ def update_ticket(
     body = db.one("SELECT body FROM ticket_bodies WHERE seq = ?", (seq,))
     if body is None:  # a ticket row always has its body; guard the type all the same
         return None
-    write = rewrite(bytes(body[0]), tags.ensure_tags(db, helpdesk_id, wanted))
+    write = rewrite(body_codec.unpack(body[0], db), tags.ensure_tags(db, helpdesk_id, wanted))
     write_chunk(db, [write.record], write.by)
     comments.add_comments(db, seq, write.comments)
     outbox.add_events(db, write.events)
@@ -230,4 +231,5 @@ def scan_tickets(
     if searchable is None:
         return []
     sql, params = scan_statement(helpdesk_id, searchable, after, limit, dialect)
-    return [ScannedTicket(int(at), str(tid), bytes(body)) for at, tid, body in db.all(sql, params)]
+    rows = db.all(sql, params)
+    return [ScannedTicket(int(at), str(tid), body_codec.unpack(b, db)) for at, tid, b in rows]

@@ -6,7 +6,8 @@ first, with nothing locked; then it is published in short transactions with an u
 journal (`publish`), so the API's writes interleave with it and a failure is undone.
 Into a store that holds no tickets yet and that no server has open (a first fill), the
 file is instead decoded and bulk-loaded in one transaction (`SqlStore.first_fill`:
-SQLite's bulk load, as `demo`'s), with 2-3x less CPU; a file that repeats a ticket_id
+SQLite's bulk load, as `demo`'s), with 2-3x less CPU, its lines decoded by worker
+processes while the writer writes (`decode_pool`); a file that repeats a ticket_id
 falls back to the chunks. Re-importing a file is harmless: tickets are replaced by ticket_id. Each
 line is kept byte for byte as written (`helpdesk.stored`): larkdesk's ticket rules
 govern writes through its own API, not what another service sent.
@@ -14,7 +15,7 @@ govern writes through its own API, not what another service sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..helpdesk.stored import UnstorableTicket, kept_record
@@ -22,6 +23,7 @@ from ..store.base import Actor, ConflictError, Store, TicketRecord
 from ..store.import_journal import ImportInProgress
 from ..store.sqlstore import SqlStore
 from ..store.staging import StagedTickets
+from .decode_pool import MIN_BYTES, BadLine, PooledLines
 from .publish import publish, recover
 
 PROGRESS_EVERY = 10_000
@@ -45,7 +47,9 @@ def import_ndjson(
     try:
         recover(store)  # an import that died is undone first, as `publish` does
         by = Actor("import", source=str(path))  # as `publish` records it
-        loaded = store.first_fill(_records(path, helpdesk_id, progress), by)
+        loaded = store.first_fill(_first_fill_source(path, helpdesk_id, progress), by)
+    except BadLine as exc:
+        raise ImportFailed(f"{path}:{exc.number}: {exc.reason}; nothing was imported") from None
     except ImportInProgress as exc:
         raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
     except ConflictError:  # a repeated ticket_id (the later line wins): in chunks
@@ -58,6 +62,15 @@ def import_ndjson(
             return publish(store, helpdesk_id, str(path), staged)
         except (ConflictError, ImportInProgress) as exc:
             raise ImportFailed(f"{path}: {exc}; nothing was imported") from None
+
+
+def _first_fill_source(
+    path: Path, helpdesk_id: str, progress: Callable[[int], None] | None
+) -> Iterable[TicketRecord]:
+    """A big file is decoded by worker processes while the bulk load writes."""
+    if path.stat().st_size >= MIN_BYTES:
+        return PooledLines(path, helpdesk_id, progress)
+    return _records(path, helpdesk_id, progress)
 
 
 def _records(

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
-from .. import rollups
+from .. import body_codec, rollups
 from ..sql import Sql
 
 # Work a migration needs beyond its SQL script, run right after it in the same transaction.
-AFTER: dict[int, Callable[[Sql], object]] = {14: rollups.rebuild}  # fill the metrics rollups
+AFTER: dict[int, Callable[[Sql], object]] = {
+    14: rollups.rebuild,  # fill the metrics rollups
+    22: body_codec.convert,  # compress the stored ticket bodies (SQLite)
+}
 
 
 @dataclass(frozen=True, slots=True)
