@@ -5,6 +5,8 @@ import's undo). On SQLite their triggers find rows by primary key (migration 002
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from larkdesk.helpdesk.models import Ticket, TicketTag, TicketUser, to_record
@@ -74,3 +76,55 @@ def test_the_ordered_link_tables_follow_every_write(store: Store) -> None:
     assert len(after["agents"]) < len(moved["agents"])
     page = store.list_tickets(helpdesk_id, TicketQuery(agent_id="ou_a1", page_size=100))
     assert page.total == sum(1 for row in after["agents"] if row[1] == "ou_a1")
+
+
+def _steps_of_writes(tmp_path: Path, tickets: int) -> list[int]:
+    """SQLite VM steps of three single-ticket writes that fire the link-order triggers
+    (an update time alone, a creation time, a tag removed), in a file of `tickets`."""
+    from larkdesk.store.sqlite import SQLiteStore
+
+    path = tmp_path / f"steps-{tickets}.db"
+    store = SQLiteStore(path)
+    try:
+        helpdesk_id = provision(store).helpdesk_id
+        store.upsert_tickets([to_record(ticket(n, 0), helpdesk_id) for n in range(tickets)])
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    seq = conn.execute(
+        "SELECT t.seq FROM tickets t JOIN ticket_tags g ON g.seq = t.seq"
+        " JOIN ticket_agents a ON a.seq = t.seq ORDER BY t.seq LIMIT 1"
+    ).fetchone()[0]
+    found = []
+    for statement in (
+        "UPDATE tickets SET updated_at = updated_at + 1 WHERE seq = ?",
+        "UPDATE tickets SET created_at = created_at + 1 WHERE seq = ?",
+        "DELETE FROM ticket_tags WHERE seq = ?",
+    ):
+        steps[0] = 0
+        conn.set_progress_handler(count, 1)
+        conn.execute(statement, (seq,))
+        conn.set_progress_handler(None, 1)
+        found.append(steps[0])
+    conn.rollback()
+    conn.close()
+    return found
+
+
+def test_a_write_costs_the_same_in_a_small_file_and_in_a_ten_times_larger_one(
+    tmp_path: Path,
+) -> None:
+    # The triggers keeping agent_tickets / tag_tickets must find a ticket's rows by key:
+    # a trigger that looked them up by a column without an index (seq, since 0023) would
+    # scan the whole table on every status change, ten times the steps in a file ten times
+    # as large.
+    small = _steps_of_writes(tmp_path, 200)
+    large = _steps_of_writes(tmp_path, 2000)
+    for few, many in zip(small, large, strict=True):
+        assert many < few * 2, (small, large)
