@@ -34,6 +34,7 @@ from larkdesk.console.rollup_metrics import rollup_metrics
 from larkdesk.console.session import Signer
 from larkdesk.helpdesk.stored import kept_record
 from larkdesk.server.app import create_app
+from larkdesk.server.run import frozen
 from larkdesk.settings import Settings
 from larkdesk.store import open_store
 from larkdesk.store.base import TicketQuery
@@ -91,7 +92,7 @@ def main() -> None:
         url = f"/console/h/{hd}/metrics?start={start}&end={end}"
         # a fresh app (and store, which the app closes): its first view reads every day
         served = open_store(args.db)
-        app = create_app(Settings(db=args.db, rate_limit="off"), served)
+        app = frozen(create_app(Settings(db=args.db, rate_limit="off"), served))  # as `serve`
         with TestClient(app) as client:
             began = time.perf_counter()
             warmup = app.state.services.on_start[0].__self__.pages.warmup  # the console's

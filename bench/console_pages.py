@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.console_to
 from starlette.testclient import TestClient
 
 from larkdesk.server.app import create_app
+from larkdesk.server.run import frozen
 from larkdesk.settings import Settings
 from larkdesk.store import open_store
 from larkdesk.store.base import Store, TicketQuery
@@ -113,7 +114,7 @@ def server_side(db: str, rounds: int) -> None:
     store = open_store(db)
     helpdesk_id = store.list_helpdesks(None)[0].helpdesk_id
     token = operator_token(db)
-    app = create_app(Settings(db=db, rate_limit="off"), store)
+    app = frozen(create_app(Settings(db=db, rate_limit="off"), store))  # as `serve` does
     client = TestClient(app)
     client.__enter__()  # the app's lifespan, as `larkdesk serve` starts it (templates compiled)
     app.state.services.on_start[0].__self__.pages.warmup.done.wait()  # not timed with the pages

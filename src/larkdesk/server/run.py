@@ -11,6 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from .. import metrics
+from ..console.warmup import freeze_when_warm
 from ..settings import Settings
 from ..store.base import Store
 from .app import create_app
@@ -44,9 +45,11 @@ def logging_config(level: str, log_format: str = "plain") -> dict[str, Any]:
 def frozen(app: Starlette) -> Starlette:
     """`app`, with everything built so far moved out of the collector's sight: it lives as
     long as the process, and a full collection no longer walks it (shorter pauses, a lower
-    p99). A serving process's business, not the factory's: tests would pay it too."""
+    p99). A serving process's business, not the factory's: tests would pay it too. The
+    metrics copies read at start are frozen the same way once read (console/warmup.py)."""
     gc.collect()
     gc.freeze()
+    freeze_when_warm()
     return app
 
 
