@@ -18,7 +18,7 @@ import math
 import threading
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import chain
@@ -43,7 +43,7 @@ def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
 
 
-def kth(lists: list[list[int]], k: int) -> int:
+def kth(lists: list[Sequence[int]], k: int) -> int:
     """The k-th smallest (1-based) of the values of sorted `lists` (k within their total)."""
     if len(lists) == 1:
         return lists[0][k - 1]
@@ -60,7 +60,7 @@ def kth(lists: list[list[int]], k: int) -> int:
     return lo
 
 
-def percentile_of(lists: list[list[int]], share: float) -> int | None:
+def percentile_of(lists: list[Sequence[int]], share: float) -> int | None:
     """The nearest-rank percentile over the lists' values, as `metrics.percentile`."""
     lists = [values for values in lists if values]
     total = sum(len(values) for values in lists)
@@ -221,7 +221,7 @@ def _month_end(day: dt.date) -> dt.date:
 
 @dataclass
 class RollupAgentRow(AgentRow):
-    lists: dict[str, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
+    lists: dict[str, list[Sequence[int]]] = field(default_factory=lambda: defaultdict(list))
     memo: dict[tuple[str, float], int | None] = field(default_factory=dict)
 
     @property
@@ -235,7 +235,7 @@ class RollupAgentRow(AgentRow):
 
 @dataclass
 class RollupMetrics(Metrics):
-    lists: dict[str, list[list[int]]] = field(default_factory=lambda: defaultdict(list))
+    lists: dict[str, list[Sequence[int]]] = field(default_factory=lambda: defaultdict(list))
     memo: dict[tuple[str, float], int | None] = field(default_factory=dict)
 
     def frt(self, share: float) -> int | None:
@@ -247,7 +247,7 @@ class RollupMetrics(Metrics):
 
 def _memo(
     memo: dict[tuple[str, float], int | None],
-    lists: dict[str, list[list[int]]],
+    lists: dict[str, list[Sequence[int]]],
     kind: str,
     share: float,
 ) -> int | None:
