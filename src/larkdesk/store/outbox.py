@@ -135,16 +135,7 @@ def claim(
     )
     if not rows:
         return []
-    app_ids = sorted({row[3] for row in rows})
-    apps = {
-        row[0]: row[1:]
-        for row in db.all(
-            "SELECT a.app_id, a.url, a.verification_token, a.encrypt_key, p.tenant_key"
-            " FROM app_event_settings a JOIN apps p ON p.app_id = a.app_id"
-            f" WHERE a.app_id IN ({marks(len(app_ids))})",
-            app_ids,
-        )
-    }
+    apps = outbox_claims.app_settings(db, {row[3] for row in rows})
     deliveries = []
     for oid, event_id, event_type, app_id, helpdesk_id, created, body, attempts in sorted(rows):
         url, token, key, tenant_key = apps.get(app_id, ("", "", "", ""))

@@ -111,19 +111,24 @@ def add_claimed(db: Sql, event: OutboundEvent, claim: InlineClaim) -> int:
     return len(rows)
 
 
-def _deliveries(db: Sql, event: OutboundEvent, mine: list[tuple[int, str]]) -> list[Delivery]:
-    """The taken rows as `outbox.claim` hands them out: with each app's URL, token, key and
-    tenant, read in the write's transaction."""
-    app_ids = sorted({app for _, app in mine})
-    apps = {
-        row[0]: row[1:]
+def app_settings(db: Sql, app_ids: set[str]) -> dict[str, tuple[str, str, str, str]]:
+    """Each app's URL, verification token, encrypt key and tenant, by app_id."""
+    ordered = sorted(app_ids)
+    return {
+        str(row[0]): (row[1], row[2], row[3], row[4])
         for row in db.all(
             "SELECT a.app_id, a.url, a.verification_token, a.encrypt_key, p.tenant_key"
             " FROM app_event_settings a JOIN apps p ON p.app_id = a.app_id"
-            f" WHERE a.app_id IN ({marks(len(app_ids))})",
-            app_ids,
+            f" WHERE a.app_id IN ({marks(len(ordered))})",
+            ordered,
         )
     }
+
+
+def _deliveries(db: Sql, event: OutboundEvent, mine: list[tuple[int, str]]) -> list[Delivery]:
+    """The taken rows as `outbox.claim` hands them out: with each app's URL, token, key and
+    tenant, read in the write's transaction."""
+    apps = app_settings(db, {app for _, app in mine})
     deliveries = []
     for oid, app_id in mine:
         url, token, key, tenant_key = apps.get(app_id, ("", "", "", ""))
