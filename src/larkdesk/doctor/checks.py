@@ -89,6 +89,18 @@ def check_size(probe: Probe) -> Iterator[Finding]:
     yield Finding("size", INFO, f"{_mib(sum(sizes.values()))} ({parts})", {"bytes": sizes})
 
 
+_COUNTED = "SELECT helpdesk_id, count(*) FROM tickets GROUP BY helpdesk_id"
+# SQLite since 0025: the tickets hold their helpdesk's key (store/helpdesk_keys.py).
+_COUNTED_KEYED = (
+    "SELECT k.helpdesk_id, c.n FROM (SELECT helpdesk_id, count(*) AS n FROM tickets"
+    " GROUP BY helpdesk_id) c JOIN helpdesk_keys k ON k.key = c.helpdesk_id"
+)
+
+
+def _keyed(probe: Probe) -> bool:
+    return probe.backend == "sqlite" and "helpdesk_keys" in probe.tables()
+
+
 def check_tickets(probe: Probe) -> Iterator[Finding]:
     kept = {
         row[0]: (row[1], int(row[2]))
@@ -98,7 +110,7 @@ def check_tickets(probe: Probe) -> Iterator[Finding]:
             " ORDER BY h.helpdesk_id"
         )
     }
-    counted = dict(probe.all("SELECT helpdesk_id, count(*) FROM tickets GROUP BY helpdesk_id"))
+    counted = dict(probe.all(_COUNTED_KEYED if _keyed(probe) else _COUNTED))
     if not kept:
         yield Finding("tickets", INFO, "no helpdesk yet", {"helpdesks": {}})
     for helpdesk_id, (name, count) in kept.items():

@@ -67,7 +67,7 @@ def count_matching(
     if searchable is None:
         return 0
     plain, terms, values = status_index_terms(searchable)
-    where, params = where_of(dialect, helpdesk_id, plain, slot)
+    where, params = where_of(dialect, db.helpdesk_key(helpdesk_id), plain, slot)
     where, params = where + terms, [*params, *values]
     if cap is not None:
         sql = f"SELECT count(*) FROM (SELECT 1 FROM tickets {where} LIMIT ?) capped"

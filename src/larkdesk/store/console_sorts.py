@@ -87,18 +87,19 @@ def key_of(sort: str) -> str:
 
 def where_of(
     dialect: Dialect,
-    helpdesk_id: str,
+    helpdesk: Any,
     query: TicketQuery,
     slot: TimeSlot,
     correlated: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The list API's WHERE clause, and the heatmap's weekday/hour slot (UTC).
+    """The list API's WHERE clause, and the heatmap's weekday/hour slot (UTC), for the
+    `helpdesk` (its `Sql.helpdesk_key`).
     `correlated`: the agent and tag filters test each row (for a walk) instead of
     collecting every ticket of the agent or tag first."""
     links = query.agent_id is not None or bool(query.tags)
     if correlated and links:
         plain = dataclasses.replace(query, agent_id=None, tags=())
-        where, params = where_clause(helpdesk_id, plain, dialect)
+        where, params = where_clause(helpdesk, plain, dialect)
         if query.agent_id is not None:
             where += (
                 " AND EXISTS (SELECT 1 FROM ticket_agents a WHERE a.seq = tickets.seq"
@@ -113,7 +114,7 @@ def where_of(
             )
             params.extend(query.tags)
     else:
-        where, params = where_clause(helpdesk_id, query, dialect)
+        where, params = where_clause(helpdesk, query, dialect)
     if slot.weekday is not None:  # 1970-01-01 was a Thursday (weekday 3)
         where += f" AND (created_at / {DAY_MS} + 3) % 7 = ?"
         params.append(slot.weekday)
@@ -183,10 +184,11 @@ def sorted_page(
 ) -> list[SortedTicket]:
     """A page of `walk.limit` matching tickets after its cursor; `expected`: how many
     match, when the caller has counted."""
-    where, params = where_of(dialect, helpdesk_id, query, slot)
-    if params == [helpdesk_id]:
+    helpdesk = db.helpdesk_key(helpdesk_id)
+    where, params = where_of(dialect, helpdesk, query, slot)
+    if len(params) == 1:  # the helpdesk's alone
         sql = range_sql(walk)
-        return _bodies(db, db.all(sql, [helpdesk_id, *walk.cursor, walk.limit]), walk)
+        return _bodies(db, db.all(sql, [helpdesk, *walk.cursor, walk.limit]), walk)
     if len(query.statuses) > 1 and walk.sort != "status":
         rows: list[Row] = []
         for status in sorted(query.statuses):
@@ -214,10 +216,11 @@ def _rows(
         # its value's entries up to the cursor (SQLite: no row-value seek in an expression
         # index), where `by_value` seeks (value, ticket id)
         return _by_value(db, dialect, helpdesk_id, query, slot, walk)
-    where, params = where_of(dialect, helpdesk_id, query, slot, correlated=True)
+    helpdesk = db.helpdesk_key(helpdesk_id)
+    where, params = where_of(dialect, helpdesk, query, slot, correlated=True)
     status = len(query.statuses) == 1 and walk.sort != "status"
     pinned = pinned_range(query, walk.sort)
-    head = [helpdesk_id, *query.statuses[:1]] if status else [helpdesk_id]
+    head = [helpdesk, *query.statuses[:1]] if status else [helpdesk]
     by_value = console_values.applies(query, walk.sort)
     many = expected is None or expected > SORT_READS
     rows: list[Row] = []
@@ -236,7 +239,7 @@ def _rows(
         start, walked = dataclasses.replace(walk, after=last), steps
     if by_value:
         return _by_value(db, dialect, helpdesk_id, query, slot, walk)
-    where, params = where_of(dialect, helpdesk_id, query, slot)
+    where, params = where_of(dialect, helpdesk, query, slot)
     rows = db.all(sort_sql(where, walk), [*params, *walk.cursor, walk.limit])
     return [(int(s), int(k), str(t)) for s, k, t in rows]
 
@@ -245,7 +248,8 @@ def _by_value(
     db: Sql, dialect: Dialect, helpdesk_id: str, query: TicketQuery, slot: TimeSlot, walk: Walk
 ) -> list[Row]:
     plain = console_values.unhinted(query, walk.sort)
-    where, params = where_of(dialect, helpdesk_id, plain, slot)
+    helpdesk = db.helpdesk_key(helpdesk_id)
+    where, params = where_of(dialect, helpdesk, plain, slot)
     return console_values.by_value(
         db,
         where,
@@ -256,7 +260,7 @@ def _by_value(
         walk.descending,
         walk.after,
         walk.limit,
-        helpdesk_id,
+        helpdesk,
     )
 
 

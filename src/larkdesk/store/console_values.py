@@ -58,10 +58,10 @@ def unhinted(query: TicketQuery, sort: str) -> TicketQuery:
 
 
 def key_values(
-    db: Sql, helpdesk_id: str, key: str, descending: bool, after: int | None
+    db: Sql, helpdesk: Any, key: str, descending: bool, after: int | None
 ) -> Iterator[int]:
-    """The key's values among the helpdesk's tickets, in the page's order, from `after`
-    on (inclusive); one index seek each."""
+    """The key's values among the helpdesk's tickets (`helpdesk`: its `Sql.helpdesk_key`),
+    in the page's order, from `after` on (inclusive); one index seek each."""
     order, beyond = ("DESC", "<") if descending else ("ASC", ">")
     current = after
     if current is not None:
@@ -71,7 +71,7 @@ def key_values(
         row = db.one(
             f"SELECT {key} FROM tickets WHERE helpdesk_id = ?{bound}"
             f" ORDER BY {key} {order} LIMIT 1",
-            [helpdesk_id] if current is None else [helpdesk_id, current],
+            [helpdesk] if current is None else [helpdesk, current],
         )
         if row is None:
             return
@@ -89,13 +89,14 @@ def by_value(
     descending: bool,
     after: tuple[int, str] | None,
     limit: int,
-    helpdesk_id: str,
+    helpdesk: Any,
 ) -> list[Row]:
-    """Up to `limit` matches of `where` after the cursor, in (key, ticket_id) order."""
+    """Up to `limit` matches of `where` after the cursor, in (key, ticket_id) order
+    (`helpdesk`: the helpdesk's `Sql.helpdesk_key`)."""
     order, beyond = ("DESC", "<") if descending else ("ASC", ">")
     hints = _hints(query) if sort == "status" else []
     rows: list[Row] = []
-    for value in key_values(db, helpdesk_id, key, descending, after[0] if after else None):
+    for value in key_values(db, helpdesk, key, descending, after[0] if after else None):
         sql = f"SELECT seq, {key} AS k, ticket_id FROM tickets {where}"
         args = list(params)
         sql += f" AND {sort} IS NULL" if value == -2 else f" AND {sort} = ?"

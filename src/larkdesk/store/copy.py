@@ -42,7 +42,7 @@ BOOKKEEPING_TABLES = frozenset(
 # FTS5's FAQ search index (migration 0011) and its shadow tables: PostgreSQL indexes the
 # column itself (pg_trgm).
 SQLITE_ONLY_TABLES = frozenset(
-    {"agent_tickets", "tag_tickets", "body_dicts"}
+    {"agent_tickets", "tag_tickets", "body_dicts", "helpdesk_keys"}
     | {f"faq_search{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}
 )
 FETCH_ROWS = 5000
@@ -70,6 +70,19 @@ class SQLiteSource:
 
     def close(self) -> None:
         self._conn.close()
+
+    def _column(self, table: str, column: str) -> str:
+        """The column's SQL: the tickets' `helpdesk_id` holds the helpdesk's key since
+        SQLite's migration 0025 (`helpdesk_keys`), and PostgreSQL's the id."""
+        if table == "tickets" and column == "helpdesk_id" and self._keyed():
+            return "(SELECT k.helpdesk_id FROM helpdesk_keys k WHERE k.key = tickets.helpdesk_id)"
+        return f'"{column}"'
+
+    def _keyed(self) -> bool:
+        found = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'helpdesk_keys'"
+        ).fetchone()
+        return found is not None
 
     def tables(self) -> list[Table]:
         """Data tables to copy, in creation order (parents before the tables that refer
@@ -106,7 +119,7 @@ class SQLiteSource:
         self, table: Table, seq_after: int | None = None, seq_upto: int | None = None
     ) -> Iterator[list[Row]]:
         """The table's rows in chunks; for a per-ticket table only seqs in (after, upto]."""
-        columns = ", ".join(f'"{c}"' for c in table.columns)
+        columns = ", ".join(self._column(table.name, c) for c in table.columns)
         query = f'SELECT {columns} FROM "{table.name}"'
         params: list[int] = []
         if seq_after is not None and seq_upto is not None:

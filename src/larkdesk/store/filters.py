@@ -56,7 +56,7 @@ _EQUALS = (
 
 
 def scan_statement(
-    helpdesk_id: str,
+    key: Any,
     query: TicketQuery,
     after: tuple[int, str] | None,
     limit: int,
@@ -64,7 +64,7 @@ def scan_statement(
 ) -> tuple[str, list[Any]]:
     """A keyset page in list order: (created_at, ticket_id, body) rows after the key."""
     p = "?"
-    where, params = where_clause(helpdesk_id, query, dialect)
+    where, params = where_clause(key, query, dialect)
     if after is not None:
         where += f" AND (created_at, ticket_id) < ({p}, {p})"
         params.extend(after)
@@ -76,11 +76,12 @@ def scan_statement(
     return sql, [*params, limit]
 
 
-def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tuple[str, list[Any]]:
-    """The `WHERE ...` text and its parameters for the tickets table."""
+def where_clause(key: Any, query: TicketQuery, dialect: Dialect) -> tuple[str, list[Any]]:
+    """The `WHERE ...` text and its parameters for the tickets table; `key` is the
+    helpdesk's in the per-ticket tables (`Sql.helpdesk_key`: the id on PostgreSQL)."""
     p = "?"
     clauses = [f"helpdesk_id = {p}"]
-    params: list[Any] = [helpdesk_id]
+    params: list[Any] = [key]
     for attr, column in _EQUALS:
         value = getattr(query, attr)
         if value is not None:
@@ -96,7 +97,7 @@ def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tupl
                 f"guest_name IN (SELECT guest_name FROM guest_names WHERE helpdesk_id = {p}"
                 f" AND {matches})"
             )
-            params.append(helpdesk_id)
+            params.append(key)
         clauses.append(matches)
         params.append(query.guest_name.casefold())
     ordered = dialect.link_order_tables
@@ -105,14 +106,14 @@ def where_clause(helpdesk_id: str, query: TicketQuery, dialect: Dialect) -> tupl
             ("agent_tickets", f"helpdesk_id = {p} AND ") if ordered else ("ticket_agents", "")
         )
         clauses.append(f"seq IN (SELECT seq FROM {table} WHERE {scope}agent_id = {p})")
-        params.extend([helpdesk_id, query.agent_id] if ordered else [query.agent_id])
+        params.extend([key, query.agent_id] if ordered else [query.agent_id])
     if query.tags:
         marks = ", ".join(p for _ in query.tags)
         table, scope = (
             ("tag_tickets", f"helpdesk_id = {p} AND ") if ordered else ("ticket_tags", "")
         )
         clauses.append(f"seq IN (SELECT seq FROM {table} WHERE {scope}tag_name IN ({marks}))")
-        params.extend([helpdesk_id, *query.tags] if ordered else query.tags)
+        params.extend([key, *query.tags] if ordered else query.tags)
     for column, window in (("created_at", query.created), ("updated_at", query.updated)):
         if window is not None:
             clauses.append(f"{column} BETWEEN {p} AND {p}")

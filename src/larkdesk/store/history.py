@@ -62,7 +62,8 @@ def ticket_history(db: Sql, helpdesk_id: str, ticket_id: str) -> list[HistoryEnt
     if names_nothing(ticket_id):
         return None
     row = db.one(
-        "SELECT seq FROM tickets WHERE ticket_id = ? AND helpdesk_id = ?", (ticket_id, helpdesk_id)
+        "SELECT seq FROM tickets WHERE ticket_id = ? AND helpdesk_id = ?",
+        (ticket_id, db.helpdesk_key(helpdesk_id)),
     )
     if row is None:
         return None

@@ -130,8 +130,8 @@ def undo_step(db: Sql, limit: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     current = {
-        ticket_id: (seq, helpdesk_id, digest(body), body)
-        for ticket_id, seq, helpdesk_id, body in _unpacked(
+        ticket_id: (seq, db.helpdesk_of(helpdesk), digest(body), body)
+        for ticket_id, seq, helpdesk, body in _unpacked(
             db,
             db.all(
                 "SELECT t.ticket_id, t.seq, t.helpdesk_id, b.body FROM tickets t"
@@ -190,7 +190,14 @@ def _records(db: Sql, ids: list[str]) -> dict[str, TicketRecord]:
     )
     return {
         row[1]: TicketRecord._make(
-            (*row[1:13], tuple(agents[row[0]]), tuple(tags[row[0]]), unpack(row[13], db))
+            (
+                row[1],
+                db.helpdesk_of(row[2]),  # the column holds its key (`Sql.helpdesk_key`)
+                *row[3:13],
+                tuple(agents[row[0]]),
+                tuple(tags[row[0]]),
+                unpack(row[13], db),
+            )
         )
         for row in rows
     }

@@ -46,7 +46,7 @@ def _ticket_seq(db: Sql, helpdesk_id: str, ticket_id: str, lock: str = "") -> in
         return None
     row = db.one(
         f"SELECT seq FROM tickets WHERE ticket_id = ? AND helpdesk_id = ?{lock}",
-        (ticket_id, helpdesk_id),
+        (ticket_id, db.helpdesk_key(helpdesk_id)),
     )
     return None if row is None else int(row[0])
 

@@ -118,6 +118,16 @@ class PostgresSql:
         )
         return [row[0] for row in rows]
 
+    # PostgreSQL's per-ticket tables hold the helpdesk id itself.
+    def helpdesk_key(self, helpdesk_id: str) -> str:
+        return helpdesk_id
+
+    def new_helpdesk_key(self, helpdesk_id: str) -> str:
+        return helpdesk_id
+
+    def helpdesk_of(self, key: Any) -> str:
+        return str(key)
+
 
 def redact(url: str) -> str:
     """The URL without its password, for messages."""

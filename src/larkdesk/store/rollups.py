@@ -207,16 +207,18 @@ def rebuild(db: Sql, helpdesk_id: str | None = None) -> int:
     # Versions only grow: every day held before changes version (copies of it are stale).
     db.run(f"UPDATE metric_day_versions SET version = version + 1 {where}", params)
     seq, read = -1, 0
-    join = " AND t.helpdesk_id = ?" if helpdesk_id else ""
+    join, keys = (
+        (" AND t.helpdesk_id = ?", [db.helpdesk_key(helpdesk_id)]) if helpdesk_id else ("", [])
+    )
     while True:
         rows = db.all(
             "SELECT t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
             f" ON b.seq = t.seq WHERE t.seq > ?{join} ORDER BY t.seq LIMIT ?",
-            [seq, *params, FILL_CHUNK],
+            [seq, *keys, FILL_CHUNK],
         )
         deltas = Deltas()
         for row_seq, row_helpdesk, body in rows:
-            deltas.add(row_helpdesk, body_codec.unpack(body, db), 1)
+            deltas.add(db.helpdesk_of(row_helpdesk), body_codec.unpack(body, db), 1)
             seq = row_seq
         deltas.write(db)
         read += len(rows)

@@ -77,6 +77,21 @@ class Sql(Protocol):
         """`count` unused ticket seqs, in increasing order."""
         ...
 
+    def helpdesk_key(self, helpdesk_id: str) -> Any:
+        """What the per-ticket tables (`tickets`, `agent_tickets`, `tag_tickets`,
+        `guest_names`) hold in their `helpdesk_id` column for this helpdesk: its small
+        integer key on SQLite (None when it has none: matches no row), the id itself on
+        PostgreSQL. See `helpdesk_keys`."""
+        ...
+
+    def new_helpdesk_key(self, helpdesk_id: str) -> Any:
+        """`helpdesk_key`, assigned in this (write) transaction when the helpdesk has none."""
+        ...
+
+    def helpdesk_of(self, key: Any) -> str:
+        """The helpdesk id of a `helpdesk_id` value read from a per-ticket table."""
+        ...
+
 
 def marks(count: int) -> str:
     """`?, ?, ...`: `count` placeholders for an `IN (...)` list."""

@@ -23,6 +23,7 @@ from ..metrics import timed_store
 from . import body_codec, sqlite_bulk, sqlite_plans
 from .base import Actor, StoreBusy, TicketPage, TicketQuery, TicketRecord, distinct_ids
 from .filters import SQLITE
+from .helpdesk_keys import HelpdeskKeys
 from .migrations import apply_pending
 from .sql import KEEP, REPLACE, Row, Sql, Table
 from .sqlstore import SqlStore
@@ -86,11 +87,15 @@ def _update(table: Table, key: str) -> str:
 class SQLiteSql:
     """`Sql` on a sqlite3 connection: `?` placeholders as written, batches by executemany."""
 
-    __slots__ = ("conn",)
+    __slots__ = ("committed", "conn", "keys")
     for_update = ""  # the whole write transaction holds SQLite's one write lock
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, keys: HelpdeskKeys | None = None, committed: bool = False
+    ) -> None:
         self.conn = conn
+        self.keys = HelpdeskKeys() if keys is None else keys
+        self.committed = committed  # a reader: sees committed rows only (its keys are kept)
 
     def one(self, sql: str, params: Row = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
@@ -120,6 +125,15 @@ class SQLiteSql:
         (start,) = self.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM tickets").fetchone()
         return list(range(start, start + count))
 
+    def helpdesk_key(self, helpdesk_id: str) -> int | None:
+        return self.keys.key(self.conn, helpdesk_id, self.committed)
+
+    def new_helpdesk_key(self, helpdesk_id: str) -> int:
+        return self.keys.new_key(self.conn, helpdesk_id)
+
+    def helpdesk_of(self, key: Any) -> str:
+        return self.keys.helpdesk_of(self.conn, key, self.committed)
+
 
 class SQLiteStore(SqlStore):
     """`Store` on a SQLite file."""
@@ -141,7 +155,8 @@ class SQLiteStore(SqlStore):
         self._writer.execute(f"PRAGMA synchronous = {WRITER_SYNCHRONOUS}")
         # Bulk writes touch pages of a dozen indexes; a larger cache keeps them resident.
         self._writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
-        self._writer_sql = SQLiteSql(self._writer)
+        self._keys = HelpdeskKeys()  # the helpdesks' keys read so far (helpdesk_keys)
+        self._writer_sql = SQLiteSql(self._writer, self._keys)
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -158,7 +173,7 @@ class SQLiteStore(SqlStore):
         local = self._local
         db: SQLiteSql | None = getattr(local, "db", None)
         if db is None or local.epoch != self._epoch:
-            db = SQLiteSql(_connect(self.path, readonly=True))
+            db = SQLiteSql(_connect(self.path, readonly=True), self._keys, committed=True)
             local.db, local.epoch = db, self._epoch
             with self._readers_lock:
                 self._readers.append(db.conn)
@@ -192,6 +207,7 @@ class SQLiteStore(SqlStore):
                 conn.close()
             self._readers.clear()
             self._epoch += 1
+            self._keys.clear()
 
     def close(self) -> None:
         self._close_readers()
@@ -265,9 +281,10 @@ class SQLiteStore(SqlStore):
             return self._list_tickets(helpdesk_id, query)
 
     def _list_tickets(self, helpdesk_id: str, query: TicketQuery) -> TicketPage:
-        conn = self._reader()
+        db = self._reader_sql()
+        conn = db.conn
         total, seqs = sqlite_plans.total_and_seqs(
-            conn, helpdesk_id, query, self.count_tickets(helpdesk_id)
+            conn, db.helpdesk_key(helpdesk_id), query, self.count_tickets(helpdesk_id)
         )
         if not seqs:
             return TicketPage(total=total)

@@ -24,6 +24,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
+from .helpdesk_keys import HelpdeskKeys
 
 CHUNK = 20_000  # tickets per executemany round
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
@@ -134,8 +135,9 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     for kind, name, _ in schema:
         conn.execute(f'DROP {kind.upper()} "{name}"')
     seq = 1
-    names: set[tuple[str, str]] = set()
+    names: set[tuple[int, str]] = set()
     per_helpdesk: dict[str, int] = {}
+    keys = _Keys(conn)  # the helpdesks' keys (helpdesk_keys, migration 0025)
     dictionary = body_codec.newest(conn)
     if dictionary is None:  # the file's first dictionary comes from the first tickets
         body_codec.train(conn, source.sample())
@@ -144,16 +146,18 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
         rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
         firsts = []  # the first status history entries, as `tickets.write_chunk` writes
         for r in chunk:
-            rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
+            key = keys[r.helpdesk_id]
+            # TicketRecord's first 12 fields are the columns (the helpdesk's key for its id)
+            rows.append((seq, r.ticket_id, key, *r[2:12]))
             bodies.append((seq, r.body))
             for agent in r.agent_ids:
                 agents.append((agent, seq))
-                by_agent.append((r.helpdesk_id, agent, r.created_at, r.ticket_id, seq))
+                by_agent.append((key, agent, r.created_at, r.ticket_id, seq))
             for tag in r.tag_names:
                 tags.append((tag, seq))
-                by_tag.append((r.helpdesk_id, tag, r.created_at, r.ticket_id, r.updated_at, seq))
+                by_tag.append((key, tag, r.created_at, r.ticket_id, r.updated_at, seq))
             if r.guest_name is not None:
-                names.add((r.helpdesk_id, r.guest_name))
+                names.add((key, r.guest_name))
             per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
             if by is not None:
                 firsts.append(history.first_rows(seq, r, by))
@@ -182,3 +186,15 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k).
     conn.execute("REINDEX sqlite_autoindex_tickets_1")
     return seq - 1
+
+
+class _Keys(dict[str, int]):
+    """Helpdesk id -> key, assigned in the load's transaction when new."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    def __missing__(self, helpdesk_id: str) -> int:
+        key = self[helpdesk_id] = HelpdeskKeys().new_key(self._conn, helpdesk_id)
+        return key

@@ -26,26 +26,23 @@ _NOTHING = TicketQuery()
 
 
 def total_and_seqs(
-    conn: sqlite3.Connection, helpdesk_id: str, query: TicketQuery, tickets_in_helpdesk: int
+    conn: sqlite3.Connection, key: int | None, query: TicketQuery, tickets_in_helpdesk: int
 ) -> tuple[int, list[int]]:
-    """The number of matching tickets and the seqs of the requested page, in list order."""
+    """The number of matching tickets and the seqs of the requested page, in list order;
+    `key`: the helpdesk's (`helpdesk_keys`)."""
     plain = dataclasses.replace(query, page=1, page_size=20)
     size = tickets_in_helpdesk
     if plain == _NOTHING:
         total = size
-        return total, _page(conn, "tickets WHERE helpdesk_id = ?", [helpdesk_id], query, total)
+        return total, _page(conn, "tickets WHERE helpdesk_id = ?", [key], query, total)
     if (
         query.agent_id is not None
         and dataclasses.replace(plain, agent_id=None, created=None) == _NOTHING
     ):
-        return _link_page(
-            conn, "agent_tickets", "agent_id", [query.agent_id], helpdesk_id, query, size
-        )
+        return _link_page(conn, "agent_tickets", "agent_id", [query.agent_id], key, query, size)
     if query.tags and dataclasses.replace(plain, tags=(), created=None, updated=None) == _NOTHING:
-        return _link_page(
-            conn, "tag_tickets", "tag_name", list(query.tags), helpdesk_id, query, size
-        )
-    where, params = where_clause(helpdesk_id, query, SQLITE)
+        return _link_page(conn, "tag_tickets", "tag_name", list(query.tags), key, query, size)
+    where, params = where_clause(key, query, SQLITE)
     total = conn.execute(f"SELECT count(*) FROM tickets {where}", params).fetchone()[0]
     if query.offset >= total:
         return total, []
@@ -82,14 +79,14 @@ def _link_page(
     table: str,
     column: str,
     values: list[Any],
-    helpdesk_id: str,
+    key: int | None,
     query: TicketQuery,
     tickets_in_helpdesk: int,
 ) -> tuple[int, list[int]]:
     """Count and page from agent_tickets / tag_tickets (every column the filter needs)."""
     marks = ", ".join("?" for _ in values)
     clauses = [f"helpdesk_id = ? AND {column} IN ({marks})"]
-    params: list[Any] = [helpdesk_id, *values]
+    params: list[Any] = [key, *values]
     for name, window in (("created_at", query.created), ("updated_at", query.updated)):
         if window is not None:
             clauses.append(f"{name} BETWEEN ? AND ?")

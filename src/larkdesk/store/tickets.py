@@ -102,14 +102,15 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     written: list[tuple[int, history.Before | None, TicketRecord]] = []
     changed: list[tuple[str, bytes | None, bytes | None]] = []  # for the metrics rollups
     rewritten: list[tuple[int, str]] = []  # (seq, helpdesk_id) of the updated tickets
+    keys = {h: db.new_helpdesk_key(h) for h in sorted({r.helpdesk_id for r in chunk})}
     for r in chunk:
         found = existing.get(r.ticket_id)
         filters = r[2:12]  # created_at .. closed_by_id: TicketRecord's column order
         if found is None:
             seq = next(seqs)
-            inserts.append((seq, r.ticket_id, r.helpdesk_id, *filters))
+            inserts.append((seq, r.ticket_id, keys[r.helpdesk_id], *filters))
             new_per_helpdesk[r.helpdesk_id] = new_per_helpdesk.get(r.helpdesk_id, 0) + 1
-        elif found[1] != r.helpdesk_id:
+        elif found[1] != keys[r.helpdesk_id]:
             raise ConflictError(f"ticket {r.ticket_id} belongs to another helpdesk")
         elif found[2] == r.body:
             # The same wire JSON, so the same row and links: a re-import of an unchanged
@@ -135,7 +136,7 @@ def write_chunk(db: Sql, chunk: Sequence[TicketRecord], by: Actor | None = SYSTE
     tag_links = relink(db, "ticket_tags", "tag_name", rewritten_seqs, tag_links)
     pack = body_codec.packer(db)
     db.insert_rows(TICKET_BODIES, [(seq, pack(body)) for seq, body in bodies], REPLACE)
-    names = sorted({(r.helpdesk_id, r.guest_name) for r in chunk if r.guest_name is not None})
+    names = sorted({(keys[r.helpdesk_id], r.guest_name) for r in chunk if r.guest_name is not None})
     db.insert_rows(GUEST_NAMES, names, KEEP)
     db.insert_rows(TICKET_AGENTS, agents, KEEP)
     db.insert_rows(TICKET_TAGS, tag_links, KEEP)
@@ -174,7 +175,7 @@ def get_ticket(db: Sql, ticket_id: str, helpdesk_id: str | None = None) -> bytes
         " WHERE t.ticket_id = ?",
         (ticket_id,),
     )
-    if row is None or helpdesk_id not in (None, row[0]):
+    if row is None or (helpdesk_id is not None and db.helpdesk_key(helpdesk_id) != row[0]):
         return None
     return body_codec.unpack(row[1], db)
 
@@ -198,7 +199,7 @@ def update_ticket(
         return None
     row = db.one(
         f"SELECT seq FROM tickets WHERE ticket_id = ? AND helpdesk_id = ?{db.for_update}",
-        (ticket_id, helpdesk_id),
+        (ticket_id, db.helpdesk_key(helpdesk_id)),
     )
     if row is None:
         return None
@@ -230,6 +231,6 @@ def scan_tickets(
     searchable = without_nul(query)
     if searchable is None:
         return []
-    sql, params = scan_statement(helpdesk_id, searchable, after, limit, dialect)
+    sql, params = scan_statement(db.helpdesk_key(helpdesk_id), searchable, after, limit, dialect)
     rows = db.all(sql, params)
     return [ScannedTicket(int(at), str(tid), body_codec.unpack(b, db)) for at, tid, b in rows]
