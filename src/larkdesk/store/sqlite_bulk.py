@@ -180,11 +180,13 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
         " DO UPDATE SET tickets = tickets + excluded.tickets",
         per_helpdesk.items(),
     )
+    # ticket_id's UNIQUE index was kept up row by row, in the file's (random) id order:
+    # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k);
+    # before the other indexes, which reuse the pages it frees (after them, those stayed
+    # free: 1.3% of the file).
+    conn.execute("REINDEX sqlite_autoindex_tickets_1")
     for _, _, sql in schema:
         conn.execute(sql)
-    # ticket_id's UNIQUE index was kept up row by row, in the file's (random) id order:
-    # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k).
-    conn.execute("REINDEX sqlite_autoindex_tickets_1")
     return seq - 1
 
 
