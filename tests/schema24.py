@@ -52,6 +52,9 @@ def ticket(n: int, version: int = 0) -> Ticket:
         agents=[TicketUser(id=f"ou_agent_{(n + k) % 4}") for k in range(n % 3)],
         tags=[TicketTag(id=f"tag{(n + k) % 6}", name=f"t{(n + k) % 6}") for k in range(n % 4)],
         closed_by=TicketUser(id=f"ou_agent_{n % 4}") if closed else None,
+        closed_at=T0 + n * 7 * HOUR + (n % 5 + 1) * HOUR if closed else None,
+        agent_entry_time=T0 + n * 7 * HOUR + (n % 3) * 60_000 if human else None,
+        agent_first_response_time=T0 + n * 7 * HOUR + (n % 7 + 4) * 60_000 if human else None,
     )
 
 
@@ -125,6 +128,15 @@ def answers(store: Store) -> dict[str, Any]:
                         [t.key, t.ticket_id] for t in [*got, *more]
                     ] + [_digest([t.body for t in [*got, *more]])]
         found[f"{desk} tickets"] = store.count_tickets(desk)
+        last = store.metric_last_day(desk)  # type: ignore[attr-defined]
+        snapshot = store.metric_snapshot(desk, 0, last or 0, {})  # type: ignore[attr-defined]
+        found[f"{desk} metrics"] = [
+            last,
+            len(snapshot.versions),
+            sorted(snapshot.counts),
+            sorted(snapshot.durations),
+            sorted(snapshot.names.items()),
+        ]
         for n in (0, 1, 3, 44):
             tid = str(FIRST_ID + n)
             body = store.get_ticket(tid, desk)
@@ -135,7 +147,7 @@ def answers(store: Store) -> dict[str, Any]:
                 if history is None
                 else [[h.at, h.old_status, h.new_status, h.old_stage, h.new_stage] for h in history]
             )
-    return found
+    return dict(json.loads(json.dumps(found)))  # as read back from the fixture (lists)
 
 
 def _small_copy(source: Path, target: Path) -> None:

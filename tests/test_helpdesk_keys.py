@@ -23,7 +23,14 @@ from .conftest import larkdesk
 from .schema24 import DESKS, answers, ticket
 
 DATA = Path(__file__).parent / "data"
-KEYED = ("tickets", "agent_tickets", "tag_tickets", "guest_names")
+KEYED = (
+    "tickets",
+    "agent_tickets",
+    "tag_tickets",
+    "guest_names",
+    "metric_counts",
+    "metric_durations",
+)
 
 
 def _records(desk: str, numbers: range) -> list:  # type: ignore[type-arg]

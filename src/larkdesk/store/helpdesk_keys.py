@@ -1,7 +1,9 @@
 """SQLite's helpdesk keys: a small integer per helpdesk id in the per-ticket tables.
 
 Every index of `tickets`, `agent_tickets`, `tag_tickets` and `guest_names` leads with the
-helpdesk. On SQLite those tables' `helpdesk_id` column holds the helpdesk's key from
+helpdesk, and so does the primary key of the two big metric rollup tables
+(`metric_counts`, `metric_durations`). On SQLite those tables' `helpdesk_id` column holds
+the helpdesk's key from
 `helpdesk_keys` (1, 2, ...: 0-1 byte in a record) instead of its 19-character id, about a
 third of each index entry (migration 0025, docs/storage.md). PostgreSQL keeps the id there:
 its key is the id itself, so the statements are the same text on both, and only the value
@@ -48,9 +50,16 @@ class HelpdeskKeys:
             self.keys[helpdesk_id] = row[0]
         return int(row[0])
 
-    def new_key(self, conn: sqlite3.Connection, helpdesk_id: str) -> int:
-        """The helpdesk's key, assigned now (in the writer's transaction) if it has none."""
-        key = self.key(conn, helpdesk_id, committed=False)
+    def new_key(self, conn: sqlite3.Connection, helpdesk_id: str) -> int | str:
+        """The helpdesk's key, assigned now (in the writer's transaction) if it has none.
+        The id itself in a file older than 0025 (migration 0014 fills the rollups), which
+        0025 then converts."""
+        try:
+            key = self.key(conn, helpdesk_id, committed=False)
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            return helpdesk_id
         if key is not None:
             return key
         row = conn.execute(

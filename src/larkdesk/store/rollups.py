@@ -19,17 +19,21 @@ of different tickets add up exactly and a ticket's own writes are serialised by 
 lock. A rewrite that changes none of the ticket's metric facts (`ticket_facts.Facts`)
 writes nothing here. `rebuild` recomputes everything from the tickets (migration 0014's fill,
 `larkdesk metrics rebuild`). The definitions mirror `console.metrics` (the scan the tests
-compare against). See docs/metrics.md.
+compare against). See docs/metrics.md. On SQLite, `metric_counts` and `metric_durations`
+hold the helpdesk's small integer key in `helpdesk_id` (migration 0025,
+`store/helpdesk_keys.py`): mapped when the deltas are written and when a period is read.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, NamedTuple
 
 from . import body_codec
+from .helpdesk_keys import HelpdeskKeys
 from .sql import REPLACE, Sql, Table
 from .ticket_facts import Facts
 from .ticket_facts import as_int as _int
@@ -152,8 +156,8 @@ class Deltas:
     def write(self, db: Sql) -> None:
         """Add the summed deltas to the tables (rows in key order: PostgreSQL writers lock
         the rows they upsert in the same order, so they queue rather than deadlock)."""
-        counts = sorted((*k, n) for k, n in self.counts.items() if n)
-        durations = sorted((*k, n) for k, n in self.durations.items() if n)
+        counts = _keyed(self.counts, db.new_helpdesk_key)
+        durations = _keyed(self.durations, db.new_helpdesk_key)
         if counts:
             db.insert_rows(COUNTS, counts, _ADD_COUNTS)
         if durations:
@@ -171,16 +175,24 @@ class Deltas:
 
     def write_sqlite(self, conn: sqlite3.Connection) -> None:
         """`write` on a bare SQLite connection (the bulk load's)."""
+        key = partial(HelpdeskKeys().new_key, conn)
         for table, rows, conflict in (
             (COUNTS, self.counts, _ADD_COUNTS),
             (DURATIONS, self.durations, _ADD_DURATIONS),
         ):
-            values = sorted((*k, n) for k, n in rows.items() if n)
+            values = _keyed(rows, key)
             marks = ", ".join("?" * len(table.columns))
             conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
         names = sorted((*k, v) for k, v in self.names.items())
         conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", names)
         conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", self.days())
+
+
+def _keyed(rows: Counter[Any], key: Callable[[str], Any]) -> list[tuple[Any, ...]]:
+    """The rows to add, their helpdesk as `metric_counts` / `metric_durations` hold it
+    (`Sql.helpdesk_key`: its key on SQLite), in key order."""
+    keys = {helpdesk: key(helpdesk) for helpdesk in sorted({k[0] for k, n in rows.items() if n})}
+    return sorted((keys[k[0]], *k[1:], n) for k, n in rows.items() if n)
 
 
 def apply(db: Sql, changes: Iterable[tuple[str, bytes | None, bytes | None]]) -> None:
@@ -202,14 +214,13 @@ def rebuild(db: Sql, helpdesk_id: str | None = None) -> int:
     """Recompute the rollups of one helpdesk (every one: None) from its tickets; returns
     the tickets read. Runs in the caller's write transaction."""
     where, params = ("WHERE helpdesk_id = ?", [helpdesk_id]) if helpdesk_id else ("", [])
-    for table in (COUNTS, DURATIONS, AGENTS):
-        db.run(f"DELETE FROM {table.name} {where}", params)
+    keys = [db.helpdesk_key(helpdesk_id)] if helpdesk_id else []
+    for table, values in ((COUNTS, keys), (DURATIONS, keys), (AGENTS, params)):
+        db.run(f"DELETE FROM {table.name} {where}", values)
     # Versions only grow: every day held before changes version (copies of it are stale).
     db.run(f"UPDATE metric_day_versions SET version = version + 1 {where}", params)
     seq, read = -1, 0
-    join, keys = (
-        (" AND t.helpdesk_id = ?", [db.helpdesk_key(helpdesk_id)]) if helpdesk_id else ("", [])
-    )
+    join = " AND t.helpdesk_id = ?" if helpdesk_id else ""
     while True:
         rows = db.all(
             "SELECT t.seq, t.helpdesk_id, b.body FROM tickets t JOIN ticket_bodies b"
@@ -266,6 +277,7 @@ def _read_snapshot(
 ) -> DaySnapshot:
     versions = _versions(db, helpdesk_id, first_day, last_day)
     stale = sorted(d for d, v in versions.items() if known.get(d) != v)
+    key = db.helpdesk_key(helpdesk_id)  # what metric_counts / metric_durations hold
     counts: list[tuple[int, str, str, int]] = []
     durations: list[tuple[int, str, str, int, int]] = []
     for lo, hi in _runs(stale):
@@ -274,7 +286,7 @@ def _read_snapshot(
             for d, dim, k, n in db.all(
                 "SELECT day, dim, key, n FROM metric_counts WHERE helpdesk_id = ?"
                 " AND day BETWEEN ? AND ? AND n <> 0",
-                (helpdesk_id, lo, hi),
+                (key, lo, hi),
             )
         )
         durations.extend(
@@ -283,7 +295,7 @@ def _read_snapshot(
                 "SELECT day, kind, agent_id, value, n FROM metric_durations"
                 " WHERE helpdesk_id = ? AND kind IN ('frt', 'res') AND day BETWEEN ? AND ?"
                 " AND n <> 0",
-                (helpdesk_id, lo, hi),
+                (key, lo, hi),
             )
         )
     names = {

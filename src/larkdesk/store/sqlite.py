@@ -128,7 +128,7 @@ class SQLiteSql:
     def helpdesk_key(self, helpdesk_id: str) -> int | None:
         return self.keys.key(self.conn, helpdesk_id, self.committed)
 
-    def new_helpdesk_key(self, helpdesk_id: str) -> int:
+    def new_helpdesk_key(self, helpdesk_id: str) -> int | str:
         return self.keys.new_key(self.conn, helpdesk_id)
 
     def helpdesk_of(self, key: Any) -> str:

@@ -135,7 +135,7 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     for kind, name, _ in schema:
         conn.execute(f'DROP {kind.upper()} "{name}"')
     seq = 1
-    names: set[tuple[int, str]] = set()
+    names: set[tuple[int | str, str]] = set()
     per_helpdesk: dict[str, int] = {}
     keys = _Keys(conn)  # the helpdesks' keys (helpdesk_keys, migration 0025)
     dictionary = body_codec.newest(conn)
@@ -190,13 +190,13 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     return seq - 1
 
 
-class _Keys(dict[str, int]):
+class _Keys(dict[str, int | str]):
     """Helpdesk id -> key, assigned in the load's transaction when new."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
         self._conn = conn
 
-    def __missing__(self, helpdesk_id: str) -> int:
+    def __missing__(self, helpdesk_id: str) -> int | str:
         key = self[helpdesk_id] = HelpdeskKeys().new_key(self._conn, helpdesk_id)
         return key

@@ -1,7 +1,8 @@
 -- The helpdesk's key in the per-ticket tables (issue 13: the file at most 1.25x the NDJSON
 -- it was imported from). Every index of tickets, agent_tickets, tag_tickets and guest_names
 -- leads with the helpdesk, and its 19-character id was about a third of each entry (18
--- indexes on tickets). Those tables' helpdesk_id column now holds a small integer, the
+-- indexes on tickets); so do the primary keys of metric_counts and metric_durations (0014).
+-- Those tables' helpdesk_id column now holds a small integer, the
 -- helpdesk's key in helpdesk_keys (0-1 byte in a record); the statements are unchanged,
 -- only the value bound for the column (store/helpdesk_keys.py, docs/storage.md).
 -- PostgreSQL keeps the id. A key is assigned when a helpdesk's first ticket is written and
@@ -19,6 +20,8 @@ INSERT INTO helpdesk_keys (helpdesk_id)
 SELECT helpdesk_id FROM helpdesks
 UNION SELECT DISTINCT helpdesk_id FROM tickets
 UNION SELECT helpdesk_id FROM guest_names
+UNION SELECT DISTINCT helpdesk_id FROM metric_counts
+UNION SELECT DISTINCT helpdesk_id FROM metric_durations
 ORDER BY 1;
 
 DROP TRIGGER agent_tickets_add;
@@ -94,6 +97,38 @@ FROM guest_names n JOIN helpdesk_keys k ON k.helpdesk_id = n.helpdesk_id
 ORDER BY k.key, n.guest_name;
 DROP TABLE guest_names;
 ALTER TABLE guest_names_keyed RENAME TO guest_names;
+
+-- The two big metric rollup tables (0014) are led by the helpdesk too.
+CREATE TABLE metric_counts_keyed (
+    helpdesk_id INTEGER NOT NULL,  -- helpdesk_keys.key
+    day         BIGINT NOT NULL,  -- UTC days since 1970-01-01 of created_at
+    dim         TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    n           BIGINT NOT NULL,
+    PRIMARY KEY (helpdesk_id, day, dim, key)
+) WITHOUT ROWID;
+INSERT INTO metric_counts_keyed
+SELECT k.key, m.day, m.dim, m.key, m.n
+FROM metric_counts m JOIN helpdesk_keys k ON k.helpdesk_id = m.helpdesk_id
+ORDER BY k.key, m.day, m.dim, m.key;
+DROP TABLE metric_counts;
+ALTER TABLE metric_counts_keyed RENAME TO metric_counts;
+
+CREATE TABLE metric_durations_keyed (
+    helpdesk_id INTEGER NOT NULL,  -- helpdesk_keys.key
+    kind        TEXT NOT NULL,    -- frt (first response) or res (resolution)
+    day         BIGINT NOT NULL,
+    agent_id    TEXT NOT NULL,    -- '' for no agent
+    value       BIGINT NOT NULL,  -- ms
+    n           BIGINT NOT NULL,
+    PRIMARY KEY (helpdesk_id, kind, day, agent_id, value)
+) WITHOUT ROWID;
+INSERT INTO metric_durations_keyed
+SELECT k.key, m.kind, m.day, m.agent_id, m.value, m.n
+FROM metric_durations m JOIN helpdesk_keys k ON k.helpdesk_id = m.helpdesk_id
+ORDER BY k.key, m.kind, m.day, m.agent_id, m.value;
+DROP TABLE metric_durations;
+ALTER TABLE metric_durations_keyed RENAME TO metric_durations;
 
 -- The indexes as they were (0001, 0003, 0017, 0023, 0024), built once from the copies.
 CREATE INDEX tickets_order ON tickets (helpdesk_id, created_at DESC, ticket_id DESC);
@@ -187,3 +222,5 @@ ANALYZE tickets;
 ANALYZE agent_tickets;
 ANALYZE tag_tickets;
 ANALYZE guest_names;
+ANALYZE metric_counts;
+ANALYZE metric_durations;
