@@ -18,6 +18,8 @@ committed yet (it could roll back), so what it reads or assigns is not kept.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 NO_KEY = None
 """The key of a helpdesk that has none (no ticket was ever written to it): `helpdesk_id =
@@ -79,3 +81,15 @@ class HelpdeskKeys:
         if committed and isinstance(key, int):
             self.ids[key] = row[0]
         return str(row[0])
+
+
+class Memo(dict[str, Any]):
+    """Helpdesk id -> what `key` answers for it (a key), asked once per id: for a batch."""
+
+    def __init__(self, key: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._key = key
+
+    def __missing__(self, helpdesk_id: str) -> Any:
+        found = self[helpdesk_id] = self._key(helpdesk_id)
+        return found

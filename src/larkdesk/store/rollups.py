@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from . import body_codec
-from .helpdesk_keys import HelpdeskKeys
+from .helpdesk_keys import HelpdeskKeys, Memo
 from .sql import REPLACE, Sql, Table
 from .ticket_facts import Facts
 from .ticket_facts import as_int as _int
@@ -191,7 +191,7 @@ class Deltas:
 def _keyed(rows: Counter[Any], key: Callable[[str], Any]) -> list[tuple[Any, ...]]:
     """The rows to add, their helpdesk as `metric_counts` / `metric_durations` hold it
     (`Sql.helpdesk_key`: its key on SQLite), in key order."""
-    keys = {helpdesk: key(helpdesk) for helpdesk in sorted({k[0] for k, n in rows.items() if n})}
+    keys = Memo(key)
     return sorted((keys[k[0]], *k[1:], n) for k, n in rows.items() if n)
 
 

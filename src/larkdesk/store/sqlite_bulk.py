@@ -19,12 +19,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from itertools import islice
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
-from .helpdesk_keys import HelpdeskKeys
+from .helpdesk_keys import HelpdeskKeys, Memo
 
 CHUNK = 20_000  # tickets per executemany round
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
@@ -135,9 +136,9 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     for kind, name, _ in schema:
         conn.execute(f'DROP {kind.upper()} "{name}"')
     seq = 1
-    names: set[tuple[int | str, str]] = set()
+    names: set[tuple[Any, str]] = set()
     per_helpdesk: dict[str, int] = {}
-    keys = _Keys(conn)  # the helpdesks' keys (helpdesk_keys, migration 0025)
+    keys = Memo(partial(HelpdeskKeys().new_key, conn))  # helpdesk_keys (migration 0025)
     dictionary = body_codec.newest(conn)
     if dictionary is None:  # the file's first dictionary comes from the first tickets
         body_codec.train(conn, source.sample())
@@ -188,15 +189,3 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     for _, _, sql in schema:
         conn.execute(sql)
     return seq - 1
-
-
-class _Keys(dict[str, int | str]):
-    """Helpdesk id -> key, assigned in the load's transaction when new."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        super().__init__()
-        self._conn = conn
-
-    def __missing__(self, helpdesk_id: str) -> int | str:
-        key = self[helpdesk_id] = HelpdeskKeys().new_key(self._conn, helpdesk_id)
-        return key
