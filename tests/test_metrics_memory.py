@@ -2,7 +2,8 @@
 gives back exactly the rows it was made of; a month of days and their merged block hold a
 few bytes per duration row, not the Python objects the rows were read as; the warm-up
 reads a few days at a time (each read's rows are Python objects for a moment, and a
-process keeps the memory they took)."""
+process keeps the memory they took), with a small page cache on SQLite (its thread ends,
+its connection's cache would stay)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from larkdesk.console.rollup_blocks import EPOCH, Day, Keys, day_block, merged
 from larkdesk.console.rollup_metrics import WARM_READ_DAYS, RollupCache
 from larkdesk.console.warmup import RollupWarmup
 from larkdesk.store.base import Store
+from larkdesk.store.sqlite import READ_ONCE_CACHE_KIB, READER_CACHE_KIB, SQLiteStore
 
 from .conftest import Identity
 from .test_metrics_rollups import random_ticket, record
@@ -93,12 +95,15 @@ class RangeSpy:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.ranges: list[tuple[int, int]] = []
+        self.caches: set[int] = set()  # SQLite: the page cache of the reading connection
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
     def metric_snapshot(self, helpdesk_id: str, first: int, last: int, known: Any) -> Any:
         self.ranges.append((first, last))
+        if isinstance(self.store, SQLiteStore):
+            self.caches.add(self.store._reader().execute("PRAGMA cache_size").fetchone()[0])
         return self.store.metric_snapshot(helpdesk_id, first, last, known)
 
 
@@ -118,3 +123,6 @@ def test_the_warm_up_reads_a_few_days_at_a_time(store: Store, identity: Identity
     read = {d for first, last in spy.ranges for d in range(first, last + 1)}
     assert newest in read and len(read) >= 365  # 13 calendar months, each day once
     assert len(read) == sum(last - first + 1 for first, last in spy.ranges)
+    if isinstance(store, SQLiteStore):  # a small page cache, not a reader's 16 MiB
+        assert spy.caches == {READ_ONCE_CACHE_KIB}
+        assert store._reader().execute("PRAGMA cache_size").fetchone()[0] == READER_CACHE_KIB

@@ -58,6 +58,7 @@ class RollupWarmup:
         """Warm every helpdesk's copies (a failure is logged: views read for themselves)."""
         began, days = time.monotonic(), 0
         try:
+            self.store.read_once()
             for helpdesk in self.store.list_helpdesks(None):
                 if self._stop.is_set():
                     break
