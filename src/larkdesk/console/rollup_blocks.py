@@ -4,8 +4,9 @@ period) merged (`Block`).
 
 A day is kept packed, not as Python objects: its counts as two arrays (the numbers of
 their (dim, key) pairs in the process's `Keys`, and the counts), and its durations as one
-`array("q")` of sorted runs, one run per (kind, agent) pair ("*": all agents), with the
-pairs' numbers and the runs' ends beside it. Its `counts` and `values` are made when a
+`array("q")` of sorted runs, one run per (kind, agent) pair (agent "" for tickets with
+none; all agents' together, "*", are made from them when asked), with the pairs' numbers
+and the runs' ends beside it. Its `counts` and `values` are made when a
 merge or a patch asks for them. Each pair (its strings) is kept once per process, however
 many days and months hold it. A year of a million tickets' days took ~100 MB as dicts of
 tuples, strings and one array per pair and day (693,000 strings read from SQLite were
@@ -31,7 +32,7 @@ from bisect import bisect_left, insort
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 EPOCH = dt.date(1970, 1, 1)
@@ -93,11 +94,19 @@ class Day:
 
     @property
     def values(self) -> dict[Pair, Values[int]]:
-        """Each pair's sorted values (new arrays: the day's own stay packed)."""
+        """Each pair's sorted values (new arrays: the day's own stay packed); a kind's
+        overall ("*") are its runs together (they are kept once: the agents' runs, and
+        the run of tickets with no agent, as ("frt", ""), which is not shown)."""
         pairs, values, found, start = self.keys.pairs, self._values, {}, 0
+        kinds: dict[str, int] = {}  # kind -> where its runs start (they are in kind order)
         for slot, end in zip(self._slots, self._ends, strict=True):
-            found[pairs[slot]] = values[start:end]
+            kind, agent_id = pair = pairs[slot]
+            kinds.setdefault(kind, start)
+            if agent_id:
+                found[pair] = values[start:end]
             start = end
+        for kind, (first, last) in zip(kinds, pairwise([*kinds.values(), start]), strict=True):
+            found[pairs[self.keys.id((kind, "*"))]] = array("q", sorted(values[first:last]))
         return found
 
 
@@ -131,17 +140,14 @@ def day_block(
     block._ns.extend(tally.values())
     block.created = tally.get(keys.id(("created", "")), 0)
     block.bot_ended = tally.get(keys.id(("bot_ended", "")), 0)
-    values: dict[int, list[int]] = defaultdict(list)
+    values: dict[tuple[str, int], list[int]] = defaultdict(list)
     for kind, agent_id, value, n in durations:
-        run = [value] * n
-        values[keys.id((kind, "*"))].extend(run)
-        if agent_id:
-            values[keys.id((kind, agent_id))].extend(run)
+        values[(kind, keys.id((kind, agent_id)))].extend([value] * n)
     packed: list[int] = []  # made into arrays at once (no growing: the heap keeps holes)
-    for found in values.values():
-        packed.extend(sorted(found))
+    for kind_slot in sorted(values):  # a kind's runs together
+        packed.extend(sorted(values[kind_slot]))
         block._ends.append(len(packed))
-    block._slots.extend(values)
+        block._slots.append(kind_slot[1])
     block._values = array("q", packed)
     return block
 
