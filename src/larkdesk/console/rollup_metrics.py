@@ -113,8 +113,11 @@ class RollupCache:
     def warm(self, store: Store, helpdesk_id: str, stop: threading.Event) -> int:
         """Read the WARM_MONTHS calendar months up to the helpdesk's newest day with
         rollups (newest first) and merge each, as a view of them would, so that views of
-        any period in them find every block made; returns the days read. Stops between
-        months once `stop` is set."""
+        any period in them find every block made; returns the days read. Each month is
+        read WARM_READ_DAYS days at a time, each read checked by versions as a view's: a
+        month merged from days read at different moments is still made of days at known
+        versions, and a view uses it only if those are the versions it read (`merged`
+        compares the parts). Stops between months once `stop` is set."""
         newest = store.metric_last_day(helpdesk_id)
         if newest is None:
             return 0
