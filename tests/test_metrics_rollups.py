@@ -19,7 +19,7 @@ from typing import Any
 
 from larkdesk.client import FeishuClient
 from larkdesk.console.metrics import Metrics, helpdesk_metrics, percentile
-from larkdesk.console.rollup_blocks import PATCH_DAYS, Block, day_block, merged
+from larkdesk.console.rollup_blocks import PATCH_DAYS, Day, day_block, merged
 from larkdesk.console.rollup_metrics import (
     SORT_BELOW,
     SORT_UNDER,
@@ -436,7 +436,7 @@ def test_a_patched_block_is_the_block_merged_anew() -> None:
     it did not change are the same objects (their percentiles are taken over)."""
     rng = random.Random(8)
 
-    def day(number: int, version: int) -> Block:
+    def day(number: int, version: int) -> Day:
         counts = [("created", "", rng.randrange(1, 9)), ("tag", rng.choice(TAGS), 1)]
         durations = [
             (

@@ -27,7 +27,7 @@ from typing import Any
 from ..store.base import Store
 from ..store.rollups import DaySnapshot
 from .metrics import AgentRow, Metrics
-from .rollup_blocks import EPOCH, Block, day_block, merged
+from .rollup_blocks import EPOCH, Block, Day, Keys, day_block, merged
 
 KINDS = ("frt", "res")
 MAX_DAYS = 20_000  # days kept per process (all helpdesks); beyond, the copies start over
@@ -37,6 +37,8 @@ SORT_UNDER = 20_000  # up to this many values in all: sort them (timsort merges 
 # lists faster than ~25 rounds of bisecting each: an agent's year is ~2,000 values)
 VIEW_TRIES = 3  # views of a period while concurrent views keep renewing its days
 WARM_MONTHS = 13  # calendar months a process reads at start (`warm`): any period of a year
+WARM_READ_DAYS = 4  # days a warm-up read holds: a month's rows read at once are ~30 MB
+# of Python objects, whose memory the process keeps (bench/README.md)
 
 
 def day_number(day: dt.date) -> int:
@@ -74,7 +76,8 @@ class RollupCache:
     docstring and `rollup_blocks`)."""
 
     def __init__(self) -> None:
-        self._days: dict[tuple[str, int], Block] = {}
+        self._days: dict[tuple[str, int], Day] = {}
+        self._keys = Keys()  # the pairs the days hold, each once
         self._merged: dict[tuple[str, int, int], Block] = {}  # (helpdesk, first, last day)
         self._views: dict[tuple[str, int, int], tuple[Any, RollupMetrics]] = {}
         self._lock = threading.Lock()
@@ -110,8 +113,11 @@ class RollupCache:
     def warm(self, store: Store, helpdesk_id: str, stop: threading.Event) -> int:
         """Read the WARM_MONTHS calendar months up to the helpdesk's newest day with
         rollups (newest first) and merge each, as a view of them would, so that views of
-        any period in them find every block made; returns the days read. Stops between
-        months once `stop` is set."""
+        any period in them find every block made; returns the days read. Each month is
+        read WARM_READ_DAYS days at a time, each read checked by versions as a view's: a
+        month merged from days read at different moments is still made of days at known
+        versions, and a view uses it only if those are the versions it read (`merged`
+        compares the parts). Stops between months once `stop` is set."""
         newest = store.metric_last_day(helpdesk_id)
         if newest is None:
             return 0
@@ -121,17 +127,23 @@ class RollupCache:
             if stop.is_set():
                 break
             month_end = _month_end(month)
-            known = self._known(helpdesk_id, day_number(month), day_number(month_end))
-            snap = self._load(store, helpdesk_id, day_number(month), day_number(month_end))
-            read += sum(1 for d in snap.versions if d not in known)
+            first, last = day_number(month), day_number(month_end)
+            versions: dict[int, int] = {}
+            for lo in range(first, last + 1, WARM_READ_DAYS):
+                hi = min(last, lo + WARM_READ_DAYS - 1)
+                known = self._known(helpdesk_id, lo, hi)
+                snap = self._load(store, helpdesk_id, lo, hi)
+                read += sum(1 for d in snap.versions if d not in known)
+                versions.update(snap.versions)
             with self._lock, suppress(KeyError):  # KeyError: a view started over meanwhile
-                self._blocks(helpdesk_id, month, month_end, snap.versions)
+                self._blocks(helpdesk_id, month, month_end, versions)
             month = (month - dt.timedelta(days=1)).replace(day=1)
         return read
 
-    def _known(self, helpdesk_id: str, first: int, last: int) -> dict[int, Block]:
+    def _known(self, helpdesk_id: str, first: int, last: int) -> dict[int, Day]:
         with self._lock:
             if len(self._days) > MAX_DAYS:
+                self._keys = Keys()
                 self._days.clear()
                 self._merged.clear()
                 self._views.clear()
@@ -153,8 +165,9 @@ class RollupCache:
             counts[day].append((dim, key, n))
         for day, kind, agent_id, value, n in snap.durations:
             durations[day].append((kind, agent_id, value, n))
+        keys = self._keys
         fresh = {
-            d: day_block(d, v, counts[d], durations[d], known.get(d))
+            d: day_block(d, v, counts[d], durations[d], keys)
             for d, v in snap.versions.items()
             if versions.get(d) != v
         }
@@ -167,9 +180,11 @@ class RollupCache:
     ) -> list[Block]:
         """The period's whole calendar months, each a block merged from its days, and its
         other days merged into one; each kept, and patched as its days change. Months
-        are not merged further: a percentile is searched across their lists (`kth`)."""
+        are not merged further: a percentile is searched across their lists (`kth`). The
+        loose days are merged even when one (a kept block: its lists stay the same
+        objects while the day is unchanged, and its percentiles are taken over)."""
         blocks: list[Block] = []
-        loose: dict[int, Block] = {}
+        loose: dict[int, Day] = {}
         day = start
         while day <= end:
             month_end = _month_end(day)
@@ -180,13 +195,11 @@ class RollupCache:
             if (number := day_number(day)) in versions:
                 loose[number] = self._day(helpdesk_id, number, versions)
             day += dt.timedelta(days=1)
-        if len(loose) > 1:
+        if loose:
             blocks.append(self._merge(helpdesk_id, start, end, versions, loose))
-        else:
-            blocks.extend(loose.values())
         return blocks
 
-    def _day(self, helpdesk_id: str, day: int, versions: dict[int, int]) -> Block:
+    def _day(self, helpdesk_id: str, day: int, versions: dict[int, int]) -> Day:
         """The copy of a day at the version the view read (KeyError: not that one)."""
         block = self._days[(helpdesk_id, day)]
         if block.version != versions[day]:
@@ -199,7 +212,7 @@ class RollupCache:
         start: dt.date,
         end: dt.date,
         versions: dict[int, int],
-        parts: dict[int, Block] | None = None,
+        parts: dict[int, Day] | None = None,
     ) -> Block:
         """The days from `start` to `end` (or `parts` of them) merged, kept by that range."""
         first, last = day_number(start), day_number(end)

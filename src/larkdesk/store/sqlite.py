@@ -52,6 +52,9 @@ WRITER_CACHE_KIB = -262144  # 256 MiB (negative: KiB, as SQLite counts it)
 # OS cache anyway): 16 MiB holds every index's upper levels, and keeps a busy server with
 # a dozen reader threads per worker well under 500 MB.
 READER_CACHE_KIB = -16384
+# A thread that reads many rows once (`read_once`: the metrics warm-up, a year of rollups)
+# would fill its 16 MiB and keep it for the life of the process: 1 MiB.
+READ_ONCE_CACHE_KIB = -1024
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -178,6 +181,9 @@ class SQLiteStore(SqlStore):
             with self._readers_lock:
                 self._readers.append(db.conn)
         return db
+
+    def read_once(self) -> None:
+        self._reader().execute(f"PRAGMA cache_size = {READ_ONCE_CACHE_KIB}")
 
     def _read(self, work: Callable[Concatenate[Sql, P], T], *args: P.args, **kw: P.kwargs) -> T:
         with timed_store(work.__name__):

@@ -106,5 +106,8 @@ class SurfaceSql(SqlAccess):
     def metric_last_day(self, helpdesk_id: str) -> int | None:
         return self._read(rollups.last_day, helpdesk_id)
 
+    def read_once(self) -> None:
+        """Nothing to do (PostgreSQL caches pages in the server; SQLite overrides it)."""
+
     def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
         return self._write(rollups.rebuild, helpdesk_id)

@@ -92,6 +92,11 @@ class SurfaceStore(Protocol):
         """The newest UTC day (since 1970-01-01) the helpdesk's rollups hold; None: none."""
         ...
 
+    def read_once(self) -> None:
+        """The calling thread reads many rows once, then ends (the metrics warm-up): its
+        reads keep few of the database's pages cached in this process."""
+        ...
+
     def rebuild_metric_rollups(self, helpdesk_id: str | None = None) -> int:
         """Recompute the rollups (of one helpdesk, or all) from the tickets, in one write
         transaction; returns the tickets read."""
