@@ -169,18 +169,41 @@ class Deltas:
         found.update((k[0], k[2]) for k, n in self.durations.items() if n)
         return sorted(found)
 
+    def sqlite_rows(self) -> SqliteRows:
+        """What `write_sqlite` writes, in key order (built in an import's worker process,
+        written by `write_rows`)."""
+        return SqliteRows(
+            sorted((*k, n) for k, n in self.counts.items() if n),
+            sorted((*k, n) for k, n in self.durations.items() if n),
+            sorted((*k, v) for k, v in self.names.items()),
+            self.days(),
+        )
+
     def write_sqlite(self, conn: sqlite3.Connection) -> None:
         """`write` on a bare SQLite connection (the bulk load's)."""
-        for table, rows, conflict in (
-            (COUNTS, self.counts, _ADD_COUNTS),
-            (DURATIONS, self.durations, _ADD_DURATIONS),
-        ):
-            values = sorted((*k, n) for k, n in rows.items() if n)
-            marks = ", ".join("?" * len(table.columns))
-            conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
-        names = sorted((*k, v) for k, v in self.names.items())
-        conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", names)
-        conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", self.days())
+        write_rows(conn, self.sqlite_rows())
+
+
+class SqliteRows(NamedTuple):
+    """Summed deltas as rows: `metric_counts`, `metric_durations`, `metric_agents`, and
+    the (helpdesk_id, day) whose version goes up."""
+
+    counts: list[tuple[object, ...]]
+    durations: list[tuple[object, ...]]
+    names: list[tuple[str, str, str]]
+    days: list[tuple[str, int]]
+
+
+def write_rows(conn: sqlite3.Connection, rows: SqliteRows) -> None:
+    """Add `Deltas.sqlite_rows` to the tables on a bare SQLite connection."""
+    for table, values, conflict in (
+        (COUNTS, rows.counts, _ADD_COUNTS),
+        (DURATIONS, rows.durations, _ADD_DURATIONS),
+    ):
+        marks = ", ".join("?" * len(table.columns))
+        conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
+    conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", rows.names)
+    conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", rows.days)
 
 
 def apply(db: Sql, changes: Iterable[tuple[str, bytes | None, bytes | None]]) -> None:

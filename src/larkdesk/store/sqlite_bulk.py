@@ -16,7 +16,9 @@ The same rows as `upsert_tickets` writes, built faster:
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
@@ -24,36 +26,82 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
+from .ticket_facts import Facts
 
 CHUNK = 20_000  # tickets per executemany round
+SORT_THREADS = min(8, os.cpu_count() or 1)  # SQLite's sorter's threads for the indexes
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
 _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_HISTORY = (
-    f"INSERT INTO {history.HISTORY.name} ({', '.join(history.HISTORY.names)})"
-    f" VALUES ({', '.join('?' for _ in history.HISTORY.names)})"
+# What the link triggers (dropped for the load) would write, migration 0003's tables, in
+# one statement each after the links: their rows come in key order, appended.
+_DERIVED = (
+    "INSERT OR REPLACE INTO agent_tickets SELECT t.helpdesk_id, a.agent_id, t.created_at,"
+    " t.ticket_id, t.seq FROM ticket_agents a CROSS JOIN tickets t ON t.seq = a.seq"
+    " ORDER BY 1, 2, 3 DESC, 4 DESC",
+    "INSERT OR REPLACE INTO tag_tickets SELECT t.helpdesk_id, g.tag_name, t.created_at,"
+    " t.ticket_id, t.updated_at, t.seq FROM ticket_tags g CROSS JOIN tickets t ON t.seq = g.seq"
+    " ORDER BY 1, 2, 3 DESC, 4 DESC",
 )
 
 
-class Batch(NamedTuple):
-    """Tickets ready to write: distinct ids, bodies as stored (`body_codec`), and the
-    metrics rollups they add to."""
+class Rows(NamedTuple):
+    """A block of tickets as the rows the bulk load inserts, built by `rows` (in a worker
+    process for an import): plain tuples in lists, which pickle at half the cost of
+    records; plus the metrics rollups they add to."""
 
-    records: list[TicketRecord]
-    deltas: rollups.Deltas
+    tickets: list[tuple[object, ...]]
+    bodies: list[tuple[int, bytes]]
+    ticket_agents: list[tuple[str, int]]
+    ticket_tags: list[tuple[str, int]]
+    guest_names: list[tuple[str, str]]
+    per_helpdesk: dict[str, int]
+    rollups: rollups.SqliteRows
+
+
+def rows(
+    records: Iterable[tuple[TicketRecord, Facts | None]],
+    seq: int,
+    pack: body_codec.Pack,
+) -> Rows:
+    """The rows of `records` (distinct ids, bodies as wire JSON, each with its metrics
+    facts if already decoded), numbered from `seq`: the same rows `upsert_tickets` would
+    write (`tickets.write_chunk`); the load derives the rest (`_DERIVED`, history)."""
+    out = Rows([], [], [], [], [], {}, rollups.SqliteRows([], [], [], []))
+    names: set[tuple[str, str]] = set()
+    deltas = rollups.Deltas()
+    for r, facts in records:
+        hd = r.helpdesk_id  # the ticket tables' helpdesk column: the one place it is set
+        out.tickets.append((seq, r.ticket_id, hd, *r[2:12]))  # the record's 12 columns
+        out.bodies.append((seq, pack(r.body)))
+        for agent in r.agent_ids:
+            out.ticket_agents.append((agent, seq))
+        for tag in r.tag_names:
+            out.ticket_tags.append((tag, seq))
+        if r.guest_name is not None:
+            names.add((r.helpdesk_id, r.guest_name))
+        out.per_helpdesk[r.helpdesk_id] = out.per_helpdesk.get(r.helpdesk_id, 0) + 1
+        if facts is None:
+            deltas.add(r.helpdesk_id, r.body, 1)
+        else:
+            deltas.add_facts(r.helpdesk_id, facts, 1)
+        seq += 1
+    out.guest_names.extend(names)
+    return out._replace(rollups=deltas.sqlite_rows())
 
 
 @runtime_checkable
 class Source(Protocol):
-    """Where a bulk load's batches come from: `sample()`, wire JSON to train the file's
-    first dictionary from (read only if it has none); then `batches(dictionary)`."""
+    """Where a bulk load's rows come from: `sample()`, wire JSON to train the file's
+    first dictionary from (read only if it has none); then `batches(dictionary)`,
+    numbered from 1 in order."""
 
     def sample(self) -> list[bytes]: ...
 
-    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]: ...
+    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Rows]: ...
 
 
 class InProcess:
-    """Records decoded by the caller, packed and summed here, `CHUNK` at a time."""
+    """Records decoded by the caller, made rows here, `CHUNK` at a time."""
 
     def __init__(self, records: Iterable[TicketRecord]) -> None:
         self._source = iter(records)
@@ -62,14 +110,13 @@ class InProcess:
     def sample(self) -> list[bytes]:
         return [r.body for r in self._first[: body_codec.TRAIN_SAMPLES]]
 
-    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]:
+    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Rows]:
         pack = body_codec.packer_for(*(dictionary or (None, None)))
         chunk, self._first = self._first, []
+        seq = 1
         while chunk:
-            deltas = rollups.Deltas()
-            for r in chunk:
-                deltas.add(r.helpdesk_id, r.body, 1)
-            yield Batch([r._replace(body=pack(r.body)) for r in chunk], deltas)
+            yield rows(((r, None) for r in chunk), seq, pack)
+            seq += len(chunk)
             chunk = list(islice(self._source, CHUNK))
 
 
@@ -133,52 +180,42 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     ).fetchall()
     for kind, name, _ in schema:
         conn.execute(f'DROP {kind.upper()} "{name}"')
-    seq = 1
+    count = 0
     names: set[tuple[str, str]] = set()
-    per_helpdesk: dict[str, int] = {}
+    per_helpdesk: Counter[str] = Counter()
     dictionary = body_codec.newest(conn)
     if dictionary is None:  # the file's first dictionary comes from the first tickets
         body_codec.train(conn, source.sample())
         dictionary = body_codec.newest(conn)
-    for chunk, deltas in source.batches(dictionary):
-        rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
-        firsts = []  # the first status history entries, as `tickets.write_chunk` writes
-        for r in chunk:
-            rows.append((seq, *r[:12]))  # TicketRecord's first 12 fields are the columns
-            bodies.append((seq, r.body))
-            for agent in r.agent_ids:
-                agents.append((agent, seq))
-                by_agent.append((r.helpdesk_id, agent, r.created_at, r.ticket_id, seq))
-            for tag in r.tag_names:
-                tags.append((tag, seq))
-                by_tag.append((r.helpdesk_id, tag, r.created_at, r.ticket_id, r.updated_at, seq))
-            if r.guest_name is not None:
-                names.add((r.helpdesk_id, r.guest_name))
-            per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
-            if by is not None:
-                firsts.append(history.first_rows(seq, r, by))
-            seq += 1
+    for block in source.batches(dictionary):
         try:
-            conn.executemany(_INSERT, rows)
+            conn.executemany(_INSERT, block.tickets)
         except sqlite3.IntegrityError:
             raise ConflictError("a bulk load repeats a ticket_id; nothing was written") from None
-        conn.executemany("INSERT INTO ticket_bodies VALUES (?, ?)", bodies)
-        conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
-        conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
-        # What the triggers (dropped for the load) would write: migration 0003's tables.
-        conn.executemany("INSERT OR REPLACE INTO agent_tickets VALUES (?, ?, ?, ?, ?)", by_agent)
-        conn.executemany("INSERT OR REPLACE INTO tag_tickets VALUES (?, ?, ?, ?, ?, ?)", by_tag)
-        deltas.write_sqlite(conn)
-        conn.executemany(_HISTORY, firsts)
+        conn.executemany("INSERT INTO ticket_bodies VALUES (?, ?)", block.bodies)
+        conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", block.ticket_agents)
+        conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", block.ticket_tags)
+        rollups.write_rows(conn, block.rollups)
+        names.update(block.guest_names)
+        per_helpdesk.update(block.per_helpdesk)
+        count += len(block.tickets)
     conn.executemany("INSERT OR IGNORE INTO guest_names VALUES (?, ?)", sorted(names))
     conn.executemany(
         "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"
         " DO UPDATE SET tickets = tickets + excluded.tickets",
-        per_helpdesk.items(),
+        sorted(per_helpdesk.items()),
     )
+    # The sorts below (ORDER BY, CREATE INDEX) run in helper threads too: the writer's
+    # process is all that works by now (the workers are done).
+    conn.execute(f"PRAGMA threads = {SORT_THREADS}")
+    for sql in _DERIVED:
+        conn.execute(sql)
+    if by is not None:  # the first status history entries, as `history.moved` writes them
+        conn.execute(*history.first_rows_sql(by))
     for _, _, sql in schema:
         conn.execute(sql)
     # ticket_id's UNIQUE index was kept up row by row, in the file's (random) id order:
     # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k).
     conn.execute("REINDEX sqlite_autoindex_tickets_1")
-    return seq - 1
+    conn.execute("PRAGMA threads = 0")
+    return count
