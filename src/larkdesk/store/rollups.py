@@ -31,12 +31,8 @@ from typing import NamedTuple
 
 from . import body_codec
 from .sql import REPLACE, Sql, Table
-from .ticket_facts import Facts
-from .ticket_facts import as_int as _int
-from .ticket_facts import as_time as _time
+from .ticket_facts import Facts, Plain, plain
 from .ticket_facts import decode_facts as _facts
-from .ticket_facts import first_reason as _reason
-from .ticket_facts import member as _member
 from .ticket_facts import span as _span
 
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
@@ -81,40 +77,6 @@ _ADD_DURATIONS = (
 )
 
 
-def _keys(t: Facts) -> tuple[list[tuple[str, str]], str, str]:
-    """The (dim, key) counts one ticket adds to, its agent's id ("" for none) and name."""
-    created = _int(t.created_at)
-    keys = [("created", ""), ("hour", str(created // HOUR_MS % 24))]
-    if _int(t.status) in CLOSED:
-        keys.append(("ended", ""))
-        if _int(t.ticket_type) == BOT_TYPE:
-            keys.append(("bot_ended", ""))
-    score = _int(t.score)
-    scored = score in (1, 2, 3)
-    if scored:
-        keys.append(("score", str(score)))
-    reason = _reason(t.dissatisfaction_reason)
-    if reason:
-        keys.append(("reason", reason))
-    for tag in t.tags if isinstance(t.tags, list) else ():
-        if name := _member(tag, "name"):
-            keys.append(("tag", name))
-    channel = _int(t.channel, None)
-    if channel is not None:
-        keys.append(("channel", str(channel)))
-    if city := _member(t.guest, "city"):
-        keys.append(("city", city))
-    owner = t.agent_owner
-    if not _member(owner, "id") and isinstance(t.agents, list) and t.agents:
-        owner = t.agents[0]
-    agent = _member(owner, "id")
-    if agent:
-        keys.append(("agent", agent))
-        if scored:
-            keys.append(("agent_score", f"{score}:{agent}"))
-    return keys, agent, _member(owner, "name") or agent
-
-
 class Deltas:
     """Contributions of tickets added (+1) and taken off (-1), summed per row key."""
 
@@ -133,16 +95,44 @@ class Deltas:
         """Add (+1) or take off (-1) one ticket's contributions; returns its agent's id and
         name. An added ticket whose agent and name are those it `had` (before this write)
         writes no name: the one it wrote then stands."""
-        day = _int(t.created_at) // DAY_MS
-        keys, agent, agent_name = _keys(t)
-        for dim, key in keys:
-            self.counts[(helpdesk_id, day, dim, key)] += sign
-        if agent and sign > 0 and (agent, agent_name) != had:
-            self.names[(helpdesk_id, agent)] = agent_name
-        ended = _int(t.status) in CLOSED
-        entry = _time(t.agent_entry_time)
-        frt = _span(entry, _time(t.agent_first_response_time))
-        resolution = _span(entry, _time(t.closed_at) if ended else None)
+        return self.add_plain(helpdesk_id, plain(t), sign, had)
+
+    def add_plain(
+        self, helpdesk_id: str, p: Plain, sign: int, had: tuple[str, str] | None = None
+    ) -> tuple[str, str]:
+        """`add_facts` of facts already read."""
+        created = p.created_at
+        day = created // DAY_MS
+        counts = self.counts
+        counts[(helpdesk_id, day, "created", "")] += sign
+        counts[(helpdesk_id, day, "hour", str(created // HOUR_MS % 24))] += sign
+        ended = p.status in CLOSED
+        if ended:
+            counts[(helpdesk_id, day, "ended", "")] += sign
+            if p.ticket_type == BOT_TYPE:
+                counts[(helpdesk_id, day, "bot_ended", "")] += sign
+        score = p.score
+        scored = score in (1, 2, 3)
+        if scored:
+            counts[(helpdesk_id, day, "score", str(score))] += sign
+        if p.reason:
+            counts[(helpdesk_id, day, "reason", p.reason)] += sign
+        for name in p.tags:
+            counts[(helpdesk_id, day, "tag", name)] += sign
+        if p.channel is not None:
+            counts[(helpdesk_id, day, "channel", str(p.channel))] += sign
+        if p.city:
+            counts[(helpdesk_id, day, "city", p.city)] += sign
+        agent, agent_name = p.agent, p.agent_name
+        if agent:
+            counts[(helpdesk_id, day, "agent", agent)] += sign
+            if scored:
+                counts[(helpdesk_id, day, "agent_score", f"{score}:{agent}")] += sign
+            if sign > 0 and (agent, agent_name) != had:
+                self.names[(helpdesk_id, agent)] = agent_name
+        entry = p.entry
+        frt = _span(entry, p.first_response)
+        resolution = _span(entry, p.closed_at if ended else None)
         if frt is not None:
             self.durations[(helpdesk_id, "frt", day, agent, frt)] += sign
         if resolution is not None:

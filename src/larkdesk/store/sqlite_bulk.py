@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
-from .ticket_facts import Facts
+from .ticket_facts import Plain
 
 CHUNK = 20_000  # tickets per executemany round
 SORT_THREADS = min(8, os.cpu_count() or 1)  # SQLite's sorter's threads for the indexes
@@ -59,7 +59,7 @@ class Rows(NamedTuple):
 
 
 def rows(
-    records: Iterable[tuple[TicketRecord, Facts | None]],
+    records: Iterable[tuple[TicketRecord, Plain | None]],
     seq: int,
     pack: body_codec.Pack,
 ) -> Rows:
@@ -83,7 +83,7 @@ def rows(
         if facts is None:
             deltas.add(r.helpdesk_id, r.body, 1)
         else:
-            deltas.add_facts(r.helpdesk_id, facts, 1)
+            deltas.add_plain(r.helpdesk_id, facts, 1)
         seq += 1
     out.guest_names.extend(names)
     return out._replace(rollups=deltas.sqlite_rows())

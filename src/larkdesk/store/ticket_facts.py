@@ -9,7 +9,7 @@ the body is skipped unread.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -62,3 +62,45 @@ def span(start: int | None, end: int | None) -> int | None:
     if start is None or end is None or end < start:
         return None
     return end - start
+
+
+class Plain(NamedTuple):
+    """A ticket's metric facts as read (`plain`): what `rollups.Deltas.add_plain` sums.
+    An import's workers make these straight from a typed decode (`helpdesk.stored`)."""
+
+    created_at: int
+    status: int  # 0 for none
+    ticket_type: int  # 0 for none
+    score: int  # 0 for none
+    channel: int | None
+    reason: str
+    tags: list[str]  # each tag's name, as listed (a repeated name counts twice)
+    city: str
+    agent: str  # the owner's id, else the first agent's; "" for none
+    agent_name: str  # that agent's name, else its id
+    entry: int | None  # agent_entry_time
+    first_response: int | None
+    closed_at: int | None
+
+
+def plain(t: Facts) -> Plain:
+    owner = t.agent_owner
+    if not member(owner, "id") and isinstance(t.agents, list) and t.agents:
+        owner = t.agents[0]
+    agent = member(owner, "id")
+    tags = t.tags if isinstance(t.tags, list) else ()
+    return Plain(
+        created_at=as_int(t.created_at),
+        status=as_int(t.status),
+        ticket_type=as_int(t.ticket_type),
+        score=as_int(t.score),
+        channel=as_int(t.channel, None),
+        reason=first_reason(t.dissatisfaction_reason),
+        tags=[name for tag in tags if (name := member(tag, "name"))],
+        city=member(t.guest, "city"),
+        agent=agent,
+        agent_name=member(owner, "name") or agent,
+        entry=as_time(t.agent_entry_time),
+        first_response=as_time(t.agent_first_response_time),
+        closed_at=as_time(t.closed_at),
+    )

@@ -26,7 +26,7 @@ from ..helpdesk.stored import UnstorableTicket, kept_record, kept_record_facts
 from ..store import body_codec
 from ..store.base import TicketRecord
 from ..store.sqlite_bulk import Rows, rows
-from ..store.ticket_facts import Facts
+from ..store.ticket_facts import Plain
 
 BLOCK_LINES = 5_000
 MIN_BYTES = 8 << 20  # smaller files decode in the writer's process (no pool to start)
@@ -61,7 +61,7 @@ def _start(helpdesk_id: str, dictionary: tuple[int, bytes] | None) -> None:
 def prepare(first: int, seq: int, lines: list[bytes]) -> Rows | tuple[int, str]:
     """A worker's block (its first line's number and first ticket's seq): its rows, or
     (line number, reason) of its first bad line."""
-    records: list[tuple[TicketRecord, Facts]] = []
+    records: list[tuple[TicketRecord, Plain]] = []
     helpdesk_id = _Worker.helpdesk_id
     for number, line in enumerate(lines, start=first):
         body = line.strip()
