@@ -4,8 +4,13 @@ The same rows as `upsert_tickets` writes, built faster:
 - the secondary indexes of the ticket tables are dropped and created again at the end,
   in the same transaction: CREATE INDEX sorts once where row-by-row
   inserts would walk a dozen B-trees per ticket (keeping even the nearly-appended ones up
-  cost more, measured); likewise the triggers that keep agent_tickets / tag_tickets, whose
-  rows are written with the links instead;
+  cost more, measured; so did SQLite's sorter threads, `PRAGMA threads`, at 200k tickets);
+  likewise the triggers that keep agent_tickets / tag_tickets: their rows, and the
+  tickets' first status history entries, are derived from the loaded tables at the end,
+  one INSERT ... SELECT each (in C, in key order: a third of the cost of inserting them
+  from Python row by row);
+- a block's rows (`rows`) are plain tuples built where the block is decoded (an import's
+  worker processes, `transfer.decode_pool`), so the writer only runs executemany;
 - when no other connection has the file open, the load runs in rollback-journal mode:
   pages appended to an empty table are not journaled, so each is written once (WAL would
   write it to the log, then again when checkpointing); WAL comes back at the end;
@@ -16,7 +21,6 @@ The same rows as `upsert_tickets` writes, built faster:
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +33,6 @@ from .base import Actor, ConflictError, TicketRecord
 from .ticket_facts import Plain
 
 CHUNK = 20_000  # tickets per executemany round
-SORT_THREADS = min(8, os.cpu_count() or 1)  # SQLite's sorter's threads for the indexes
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
 _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # What the link triggers (dropped for the load) would write, migration 0003's tables, in
@@ -205,9 +208,6 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
         " DO UPDATE SET tickets = tickets + excluded.tickets",
         sorted(per_helpdesk.items()),
     )
-    # The sorts below (ORDER BY, CREATE INDEX) run in helper threads too: the writer's
-    # process is all that works by now (the workers are done).
-    conn.execute(f"PRAGMA threads = {SORT_THREADS}")
     for sql in _DERIVED:
         conn.execute(sql)
     if by is not None:  # the first status history entries, as `history.moved` writes them
@@ -217,5 +217,4 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     # ticket_id's UNIQUE index was kept up row by row, in the file's (random) id order:
     # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k).
     conn.execute("REINDEX sqlite_autoindex_tickets_1")
-    conn.execute("PRAGMA threads = 0")
     return count

@@ -14,6 +14,7 @@ rolls back and nothing is written, as with one process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -54,6 +55,10 @@ class _Worker:
 
 
 def _start(helpdesk_id: str, dictionary: tuple[int, bytes] | None) -> None:
+    # A worker only makes rows that are freed as soon as sent, and no cycles: the cyclic
+    # collector would walk the heap it was forked with, again and again (8% of its CPU).
+    gc.freeze()
+    gc.disable()
     _Worker.helpdesk_id = helpdesk_id
     _Worker.pack = body_codec.packer_for(*(dictionary or (None, None)))
 
