@@ -101,38 +101,36 @@ class Deltas:
         self, helpdesk_id: str, p: Plain, sign: int, had: tuple[str, str] | None = None
     ) -> tuple[str, str]:
         """`add_facts` of facts already read."""
-        created = p.created_at
+        (created, status, ticket_type, score, channel, reason, tags, city) = p[:8]
+        agent, agent_name, entry, first_response, closed_at = p[8:]
         day = created // DAY_MS
         counts = self.counts
         counts[(helpdesk_id, day, "created", "")] += sign
         counts[(helpdesk_id, day, "hour", str(created // HOUR_MS % 24))] += sign
-        ended = p.status in CLOSED
+        ended = status in CLOSED
         if ended:
             counts[(helpdesk_id, day, "ended", "")] += sign
-            if p.ticket_type == BOT_TYPE:
+            if ticket_type == BOT_TYPE:
                 counts[(helpdesk_id, day, "bot_ended", "")] += sign
-        score = p.score
         scored = score in (1, 2, 3)
         if scored:
             counts[(helpdesk_id, day, "score", str(score))] += sign
-        if p.reason:
-            counts[(helpdesk_id, day, "reason", p.reason)] += sign
-        for name in p.tags:
+        if reason:
+            counts[(helpdesk_id, day, "reason", reason)] += sign
+        for name in tags:
             counts[(helpdesk_id, day, "tag", name)] += sign
-        if p.channel is not None:
-            counts[(helpdesk_id, day, "channel", str(p.channel))] += sign
-        if p.city:
-            counts[(helpdesk_id, day, "city", p.city)] += sign
-        agent, agent_name = p.agent, p.agent_name
+        if channel is not None:
+            counts[(helpdesk_id, day, "channel", str(channel))] += sign
+        if city:
+            counts[(helpdesk_id, day, "city", city)] += sign
         if agent:
             counts[(helpdesk_id, day, "agent", agent)] += sign
             if scored:
                 counts[(helpdesk_id, day, "agent_score", f"{score}:{agent}")] += sign
             if sign > 0 and (agent, agent_name) != had:
                 self.names[(helpdesk_id, agent)] = agent_name
-        entry = p.entry
-        frt = _span(entry, p.first_response)
-        resolution = _span(entry, p.closed_at if ended else None)
+        frt = _span(entry, first_response)
+        resolution = _span(entry, closed_at if ended else None)
         if frt is not None:
             self.durations[(helpdesk_id, "frt", day, agent, frt)] += sign
         if resolution is not None:

@@ -84,23 +84,22 @@ class Plain(NamedTuple):
 
 
 def plain(t: Facts) -> Plain:
-    owner = t.agent_owner
-    if not member(owner, "id") and isinstance(t.agents, list) and t.agents:
-        owner = t.agents[0]
+    owner, agents, tags = t.agent_owner, t.agents, t.tags
+    if not member(owner, "id") and isinstance(agents, list) and agents:
+        owner = agents[0]
     agent = member(owner, "id")
-    tags = t.tags if isinstance(t.tags, list) else ()
-    return Plain(
-        created_at=as_int(t.created_at),
-        status=as_int(t.status),
-        ticket_type=as_int(t.ticket_type),
-        score=as_int(t.score),
-        channel=as_int(t.channel, None),
-        reason=first_reason(t.dissatisfaction_reason),
-        tags=[name for tag in tags if (name := member(tag, "name"))],
-        city=member(t.guest, "city"),
-        agent=agent,
-        agent_name=member(owner, "name") or agent,
-        entry=as_time(t.agent_entry_time),
-        first_response=as_time(t.agent_first_response_time),
-        closed_at=as_time(t.closed_at),
+    return Plain(  # its fields in order (positional: every ticket write reads these)
+        as_int(t.created_at),
+        as_int(t.status),
+        as_int(t.ticket_type),
+        as_int(t.score),
+        as_int(t.channel, None),
+        first_reason(t.dissatisfaction_reason),
+        [name for tag in tags if (name := member(tag, "name"))] if isinstance(tags, list) else [],
+        member(t.guest, "city"),
+        agent,
+        member(owner, "name") or agent,
+        as_time(t.agent_entry_time),
+        as_time(t.agent_first_response_time),
+        as_time(t.closed_at),
     )
