@@ -47,10 +47,15 @@ def moved(db: Sql, written: Sequence[tuple[int, Before | None, TicketRecord]], b
     db.insert_rows(HISTORY, rows)
 
 
-def first_rows(seq: int, r: TicketRecord, by: Actor) -> tuple[object, ...]:
-    """The row `moved` adds for a new ticket (for bulk loads that write rows themselves)."""
-    at = r.updated_at if r.updated_at > 0 else r.created_at
-    return (seq, at, None, r.status, None, r.ticket_type, *_actor_columns(by))
+def first_rows_sql(by: Actor) -> tuple[str, tuple[str, ...]]:
+    """The rows `moved` adds for new tickets, as one statement over the tickets table in
+    seq order (for bulk loads, whose tickets have no entries yet) and its parameters."""
+    return (
+        f"INSERT INTO {HISTORY.name} ({', '.join(HISTORY.names)})"
+        " SELECT seq, CASE WHEN updated_at > 0 THEN updated_at ELSE created_at END,"
+        " NULL, status, NULL, ticket_type, ?, ?, ?, ? FROM tickets ORDER BY seq",
+        _actor_columns(by),
+    )
 
 
 def _actor_columns(by: Actor) -> tuple[str, str, str, str]:

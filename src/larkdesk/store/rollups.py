@@ -29,18 +29,13 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any, NamedTuple
 
 from . import body_codec
-from .helpdesk_keys import HelpdeskKeys, Memo
+from .helpdesk_keys import Memo
 from .sql import REPLACE, Sql, Table
-from .ticket_facts import Facts
-from .ticket_facts import as_int as _int
-from .ticket_facts import as_time as _time
+from .ticket_facts import Facts, Plain, plain
 from .ticket_facts import decode_facts as _facts
-from .ticket_facts import first_reason as _reason
-from .ticket_facts import member as _member
 from .ticket_facts import span as _span
 
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
@@ -85,40 +80,6 @@ _ADD_DURATIONS = (
 )
 
 
-def _keys(t: Facts) -> tuple[list[tuple[str, str]], str, str]:
-    """The (dim, key) counts one ticket adds to, its agent's id ("" for none) and name."""
-    created = _int(t.created_at)
-    keys = [("created", ""), ("hour", str(created // HOUR_MS % 24))]
-    if _int(t.status) in CLOSED:
-        keys.append(("ended", ""))
-        if _int(t.ticket_type) == BOT_TYPE:
-            keys.append(("bot_ended", ""))
-    score = _int(t.score)
-    scored = score in (1, 2, 3)
-    if scored:
-        keys.append(("score", str(score)))
-    reason = _reason(t.dissatisfaction_reason)
-    if reason:
-        keys.append(("reason", reason))
-    for tag in t.tags if isinstance(t.tags, list) else ():
-        if name := _member(tag, "name"):
-            keys.append(("tag", name))
-    channel = _int(t.channel, None)
-    if channel is not None:
-        keys.append(("channel", str(channel)))
-    if city := _member(t.guest, "city"):
-        keys.append(("city", city))
-    owner = t.agent_owner
-    if not _member(owner, "id") and isinstance(t.agents, list) and t.agents:
-        owner = t.agents[0]
-    agent = _member(owner, "id")
-    if agent:
-        keys.append(("agent", agent))
-        if scored:
-            keys.append(("agent_score", f"{score}:{agent}"))
-    return keys, agent, _member(owner, "name") or agent
-
-
 class Deltas:
     """Contributions of tickets added (+1) and taken off (-1), summed per row key."""
 
@@ -137,16 +98,42 @@ class Deltas:
         """Add (+1) or take off (-1) one ticket's contributions; returns its agent's id and
         name. An added ticket whose agent and name are those it `had` (before this write)
         writes no name: the one it wrote then stands."""
-        day = _int(t.created_at) // DAY_MS
-        keys, agent, agent_name = _keys(t)
-        for dim, key in keys:
-            self.counts[(helpdesk_id, day, dim, key)] += sign
-        if agent and sign > 0 and (agent, agent_name) != had:
-            self.names[(helpdesk_id, agent)] = agent_name
-        ended = _int(t.status) in CLOSED
-        entry = _time(t.agent_entry_time)
-        frt = _span(entry, _time(t.agent_first_response_time))
-        resolution = _span(entry, _time(t.closed_at) if ended else None)
+        return self.add_plain(helpdesk_id, plain(t), sign, had)
+
+    def add_plain(
+        self, helpdesk_id: str, p: Plain, sign: int, had: tuple[str, str] | None = None
+    ) -> tuple[str, str]:
+        """`add_facts` of facts already read."""
+        (created, status, ticket_type, score, channel, reason, tags, city) = p[:8]
+        agent, agent_name, entry, first_response, closed_at = p[8:]
+        day = created // DAY_MS
+        counts = self.counts
+        counts[(helpdesk_id, day, "created", "")] += sign
+        counts[(helpdesk_id, day, "hour", str(created // HOUR_MS % 24))] += sign
+        ended = status in CLOSED
+        if ended:
+            counts[(helpdesk_id, day, "ended", "")] += sign
+            if ticket_type == BOT_TYPE:
+                counts[(helpdesk_id, day, "bot_ended", "")] += sign
+        scored = score in (1, 2, 3)
+        if scored:
+            counts[(helpdesk_id, day, "score", str(score))] += sign
+        if reason:
+            counts[(helpdesk_id, day, "reason", reason)] += sign
+        for name in tags:
+            counts[(helpdesk_id, day, "tag", name)] += sign
+        if channel is not None:
+            counts[(helpdesk_id, day, "channel", str(channel))] += sign
+        if city:
+            counts[(helpdesk_id, day, "city", city)] += sign
+        if agent:
+            counts[(helpdesk_id, day, "agent", agent)] += sign
+            if scored:
+                counts[(helpdesk_id, day, "agent_score", f"{score}:{agent}")] += sign
+            if sign > 0 and (agent, agent_name) != had:
+                self.names[(helpdesk_id, agent)] = agent_name
+        frt = _span(entry, first_response)
+        resolution = _span(entry, closed_at if ended else None)
         if frt is not None:
             self.durations[(helpdesk_id, "frt", day, agent, frt)] += sign
         if resolution is not None:
@@ -173,19 +160,37 @@ class Deltas:
         found.update((k[0], k[2]) for k, n in self.durations.items() if n)
         return sorted(found)
 
-    def write_sqlite(self, conn: sqlite3.Connection) -> None:
-        """`write` on a bare SQLite connection (the bulk load's)."""
-        key = partial(HelpdeskKeys().new_key, conn)
-        for table, rows, conflict in (
-            (COUNTS, self.counts, _ADD_COUNTS),
-            (DURATIONS, self.durations, _ADD_DURATIONS),
-        ):
-            values = _keyed(rows, key)
-            marks = ", ".join("?" * len(table.columns))
-            conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
-        names = sorted((*k, v) for k, v in self.names.items())
-        conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", names)
-        conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", self.days())
+    def sqlite_rows(self, key: Callable[[str], Any]) -> SqliteRows:
+        """What the bulk load writes, in key order (built in an import's worker process,
+        written by `write_rows`); `key`: the helpdesk's key for its id (`helpdesk_keys`)."""
+        return SqliteRows(
+            _keyed(self.counts, key),
+            _keyed(self.durations, key),
+            sorted((*k, v) for k, v in self.names.items()),
+            self.days(),
+        )
+
+
+class SqliteRows(NamedTuple):
+    """Summed deltas as rows: `metric_counts`, `metric_durations`, `metric_agents`, and
+    the (helpdesk_id, day) whose version goes up."""
+
+    counts: list[tuple[object, ...]]
+    durations: list[tuple[object, ...]]
+    names: list[tuple[str, str, str]]
+    days: list[tuple[str, int]]
+
+
+def write_rows(conn: sqlite3.Connection, rows: SqliteRows) -> None:
+    """Add `Deltas.sqlite_rows` to the tables on a bare SQLite connection."""
+    for table, values, conflict in (
+        (COUNTS, rows.counts, _ADD_COUNTS),
+        (DURATIONS, rows.durations, _ADD_DURATIONS),
+    ):
+        marks = ", ".join("?" * len(table.columns))
+        conn.executemany(f"INSERT INTO {table.name} VALUES ({marks}) {conflict}", values)
+    conn.executemany("INSERT OR REPLACE INTO metric_agents VALUES (?, ?, ?)", rows.names)
+    conn.executemany(f"INSERT INTO metric_day_versions VALUES (?, ?, 1) {_BUMP}", rows.days)
 
 
 def _keyed(rows: Counter[Any], key: Callable[[str], Any]) -> list[tuple[Any, ...]]:

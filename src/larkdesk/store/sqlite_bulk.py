@@ -4,8 +4,13 @@ The same rows as `upsert_tickets` writes, built faster:
 - the secondary indexes of the ticket tables are dropped and created again at the end,
   in the same transaction: CREATE INDEX sorts once where row-by-row
   inserts would walk a dozen B-trees per ticket (keeping even the nearly-appended ones up
-  cost more, measured); likewise the triggers that keep agent_tickets / tag_tickets, whose
-  rows are written with the links instead;
+  cost more, measured; so did SQLite's sorter threads, `PRAGMA threads`, at 200k tickets);
+  likewise the triggers that keep agent_tickets / tag_tickets: their rows, and the
+  tickets' first status history entries, are derived from the loaded tables at the end,
+  one INSERT ... SELECT each (in C, in key order: at 200k tickets 0.3-0.6 s each where
+  inserting them from Python row by row took 1.7-2.1 s);
+- a block's rows (`rows`) are plain tuples built where the block is decoded (an import's
+  worker processes, `transfer.decode_pool`), so the writer only runs executemany;
 - when no other connection has the file open, the load runs in rollback-journal mode:
   pages appended to an empty table are not journaled, so each is written once (WAL would
   write it to the log, then again when checkpointing); WAL comes back at the end;
@@ -17,6 +22,7 @@ The same rows as `upsert_tickets` writes, built faster:
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
@@ -26,36 +32,86 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
 from .helpdesk_keys import HelpdeskKeys, Memo
+from .ticket_facts import Plain
 
 CHUNK = 20_000  # tickets per executemany round
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
 _INSERT = "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_HISTORY = (
-    f"INSERT INTO {history.HISTORY.name} ({', '.join(history.HISTORY.names)})"
-    f" VALUES ({', '.join('?' for _ in history.HISTORY.names)})"
+# What the link triggers (dropped for the load) would write, migration 0003's tables, in
+# one statement each after the links: their rows come in key order, appended.
+_DERIVED = (
+    "INSERT OR REPLACE INTO agent_tickets SELECT t.helpdesk_id, a.agent_id, t.created_at,"
+    " t.ticket_id, t.seq FROM ticket_agents a CROSS JOIN tickets t ON t.seq = a.seq"
+    " ORDER BY 1, 2, 3 DESC, 4 DESC",
+    "INSERT OR REPLACE INTO tag_tickets SELECT t.helpdesk_id, g.tag_name, t.created_at,"
+    " t.ticket_id, t.updated_at, t.seq FROM ticket_tags g CROSS JOIN tickets t ON t.seq = g.seq"
+    " ORDER BY 1, 2, 3 DESC, 4 DESC",
 )
 
 
-class Batch(NamedTuple):
-    """Tickets ready to write: distinct ids, bodies as stored (`body_codec`), and the
-    metrics rollups they add to."""
+class Rows(NamedTuple):
+    """A block of tickets as the rows the bulk load inserts, built by `rows` (in a worker
+    process for an import): plain tuples in lists, which pickle at half the cost of
+    records; plus the metrics rollups they add to."""
 
-    records: list[TicketRecord]
-    deltas: rollups.Deltas
+    tickets: list[tuple[object, ...]]
+    bodies: list[tuple[int, bytes]]
+    ticket_agents: list[tuple[str, int]]
+    ticket_tags: list[tuple[str, int]]
+    guest_names: list[tuple[Any, str]]
+    per_helpdesk: dict[str, int]
+    rollups: rollups.SqliteRows
+
+
+def rows(
+    records: Iterable[tuple[TicketRecord, Plain | None]],
+    seq: int,
+    pack: body_codec.Pack,
+    key: Callable[[str], Any],
+) -> Rows:
+    """The rows of `records` (distinct ids, bodies as wire JSON, each with its metrics
+    facts if already decoded), numbered from `seq`: the same rows `upsert_tickets` would
+    write (`tickets.write_chunk`); the load derives the rest (`_DERIVED`, history).
+    `key`: the helpdesk's key for its id, as the per-ticket tables hold it (`helpdesk_keys`)."""
+    out = Rows([], [], [], [], [], {}, rollups.SqliteRows([], [], [], []))
+    names: set[tuple[Any, str]] = set()
+    deltas = rollups.Deltas()
+    for r, facts in records:
+        hd = key(r.helpdesk_id)  # the ticket tables' helpdesk column: the one place it is set
+        out.tickets.append((seq, r.ticket_id, hd, *r[2:12]))  # the record's 12 columns
+        out.bodies.append((seq, pack(r.body)))
+        for agent in r.agent_ids:
+            out.ticket_agents.append((agent, seq))
+        for tag in r.tag_names:
+            out.ticket_tags.append((tag, seq))
+        if r.guest_name is not None:
+            names.add((hd, r.guest_name))
+        out.per_helpdesk[r.helpdesk_id] = out.per_helpdesk.get(r.helpdesk_id, 0) + 1
+        if facts is None:
+            deltas.add(r.helpdesk_id, r.body, 1)
+        else:
+            deltas.add_plain(r.helpdesk_id, facts, 1)
+        seq += 1
+    out.guest_names.extend(names)
+    return out._replace(rollups=deltas.sqlite_rows(key))
 
 
 @runtime_checkable
 class Source(Protocol):
-    """Where a bulk load's batches come from: `sample()`, wire JSON to train the file's
-    first dictionary from (read only if it has none); then `batches(dictionary)`."""
+    """Where a bulk load's rows come from: `sample()`, wire JSON to train the file's
+    first dictionary from (read only if it has none); then `batches(dictionary, key)`
+    (`key`: the helpdesk's key for its id, to call in the writer's process),
+    numbered from 1 in order."""
 
     def sample(self) -> list[bytes]: ...
 
-    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]: ...
+    def batches(
+        self, dictionary: tuple[int, bytes] | None, key: Callable[[str], Any]
+    ) -> Iterator[Rows]: ...
 
 
 class InProcess:
-    """Records decoded by the caller, packed and summed here, `CHUNK` at a time."""
+    """Records decoded by the caller, made rows here, `CHUNK` at a time."""
 
     def __init__(self, records: Iterable[TicketRecord]) -> None:
         self._source = iter(records)
@@ -64,14 +120,15 @@ class InProcess:
     def sample(self) -> list[bytes]:
         return [r.body for r in self._first[: body_codec.TRAIN_SAMPLES]]
 
-    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]:
+    def batches(
+        self, dictionary: tuple[int, bytes] | None, key: Callable[[str], Any]
+    ) -> Iterator[Rows]:
         pack = body_codec.packer_for(*(dictionary or (None, None)))
         chunk, self._first = self._first, []
+        seq = 1
         while chunk:
-            deltas = rollups.Deltas()
-            for r in chunk:
-                deltas.add(r.helpdesk_id, r.body, 1)
-            yield Batch([r._replace(body=pack(r.body)) for r in chunk], deltas)
+            yield rows(((r, None) for r in chunk), seq, pack, key)
+            seq += len(chunk)
             chunk = list(islice(self._source, CHUNK))
 
 
@@ -135,52 +192,36 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     ).fetchall()
     for kind, name, _ in schema:
         conn.execute(f'DROP {kind.upper()} "{name}"')
-    seq = 1
+    count = 0
     names: set[tuple[Any, str]] = set()
-    per_helpdesk: dict[str, int] = {}
+    per_helpdesk: Counter[str] = Counter()
     keys = Memo(partial(HelpdeskKeys().new_key, conn))  # helpdesk_keys (migration 0025)
     dictionary = body_codec.newest(conn)
     if dictionary is None:  # the file's first dictionary comes from the first tickets
         body_codec.train(conn, source.sample())
         dictionary = body_codec.newest(conn)
-    for chunk, deltas in source.batches(dictionary):
-        rows, bodies, agents, tags, by_agent, by_tag = [], [], [], [], [], []
-        firsts = []  # the first status history entries, as `tickets.write_chunk` writes
-        for r in chunk:
-            key = keys[r.helpdesk_id]
-            # TicketRecord's first 12 fields are the columns (the helpdesk's key for its id)
-            rows.append((seq, r.ticket_id, key, *r[2:12]))
-            bodies.append((seq, r.body))
-            for agent in r.agent_ids:
-                agents.append((agent, seq))
-                by_agent.append((key, agent, r.created_at, r.ticket_id, seq))
-            for tag in r.tag_names:
-                tags.append((tag, seq))
-                by_tag.append((key, tag, r.created_at, r.ticket_id, r.updated_at, seq))
-            if r.guest_name is not None:
-                names.add((key, r.guest_name))
-            per_helpdesk[r.helpdesk_id] = per_helpdesk.get(r.helpdesk_id, 0) + 1
-            if by is not None:
-                firsts.append(history.first_rows(seq, r, by))
-            seq += 1
+    for block in source.batches(dictionary, keys.__getitem__):
         try:
-            conn.executemany(_INSERT, rows)
+            conn.executemany(_INSERT, block.tickets)
         except sqlite3.IntegrityError:
             raise ConflictError("a bulk load repeats a ticket_id; nothing was written") from None
-        conn.executemany("INSERT INTO ticket_bodies VALUES (?, ?)", bodies)
-        conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", agents)
-        conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", tags)
-        # What the triggers (dropped for the load) would write: migration 0003's tables.
-        conn.executemany("INSERT OR REPLACE INTO agent_tickets VALUES (?, ?, ?, ?, ?)", by_agent)
-        conn.executemany("INSERT OR REPLACE INTO tag_tickets VALUES (?, ?, ?, ?, ?, ?)", by_tag)
-        deltas.write_sqlite(conn)
-        conn.executemany(_HISTORY, firsts)
+        conn.executemany("INSERT INTO ticket_bodies VALUES (?, ?)", block.bodies)
+        conn.executemany("INSERT OR IGNORE INTO ticket_agents VALUES (?, ?)", block.ticket_agents)
+        conn.executemany("INSERT OR IGNORE INTO ticket_tags VALUES (?, ?)", block.ticket_tags)
+        rollups.write_rows(conn, block.rollups)
+        names.update(block.guest_names)
+        per_helpdesk.update(block.per_helpdesk)
+        count += len(block.tickets)
     conn.executemany("INSERT OR IGNORE INTO guest_names VALUES (?, ?)", sorted(names))
     conn.executemany(
         "INSERT INTO helpdesk_ticket_counts VALUES (?, ?) ON CONFLICT (helpdesk_id)"
         " DO UPDATE SET tickets = tickets + excluded.tickets",
-        per_helpdesk.items(),
+        sorted(per_helpdesk.items()),
     )
+    for sql in _DERIVED:
+        conn.execute(sql)
+    if by is not None:  # the first status history entries, as `history.moved` writes them
+        conn.execute(*history.first_rows_sql(by))
     # ticket_id's UNIQUE index was kept up row by row, in the file's (random) id order:
     # half of each page is empty. Rebuilt sorted, it is half the size (0.15 CPU-s/200k);
     # before the other indexes, which reuse the pages it frees (after them, those stayed
@@ -188,4 +229,4 @@ def _load(conn: sqlite3.Connection, source: Source, by: Actor | None) -> int:
     conn.execute("REINDEX sqlite_autoindex_tickets_1")
     for _, _, sql in schema:
         conn.execute(sql)
-    return seq - 1
+    return count

@@ -9,7 +9,7 @@ the body is skipped unread.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -62,3 +62,44 @@ def span(start: int | None, end: int | None) -> int | None:
     if start is None or end is None or end < start:
         return None
     return end - start
+
+
+class Plain(NamedTuple):
+    """A ticket's metric facts as read (`plain`): what `rollups.Deltas.add_plain` sums.
+    An import's workers make these straight from a typed decode (`helpdesk.stored`)."""
+
+    created_at: int
+    status: int  # 0 for none
+    ticket_type: int  # 0 for none
+    score: int  # 0 for none
+    channel: int | None
+    reason: str
+    tags: list[str]  # each tag's name, as listed (a repeated name counts twice)
+    city: str
+    agent: str  # the owner's id, else the first agent's; "" for none
+    agent_name: str  # that agent's name, else its id
+    entry: int | None  # agent_entry_time
+    first_response: int | None
+    closed_at: int | None
+
+
+def plain(t: Facts) -> Plain:
+    owner, agents, tags = t.agent_owner, t.agents, t.tags
+    if not member(owner, "id") and isinstance(agents, list) and agents:
+        owner = agents[0]
+    agent = member(owner, "id")
+    return Plain(  # its fields in order (positional: every ticket write reads these)
+        as_int(t.created_at),
+        as_int(t.status),
+        as_int(t.ticket_type),
+        as_int(t.score),
+        as_int(t.channel, None),
+        first_reason(t.dissatisfaction_reason),
+        [name for tag in tags if (name := member(tag, "name"))] if isinstance(tags, list) else [],
+        member(t.guest, "city"),
+        agent,
+        member(owner, "name") or agent,
+        as_time(t.agent_entry_time),
+        as_time(t.agent_first_response_time),
+        as_time(t.closed_at),
+    )

@@ -1,9 +1,12 @@
 """An import's lines decoded, checked and packed in worker processes while the one writer
 writes: the source of a first fill's bulk load (`store.sqlite_bulk.Source`).
 
-The file is cut into blocks of lines; a worker runs `kept_record` on each line of a block
-(the same decode and checks as in one process), sums the block's metrics rollups and
-compresses its bodies with the file's dictionary, and sends back a `Batch`. Blocks come
+The file is cut into blocks of lines; a worker runs `kept_record_facts` on each line of a
+block (the same decode and checks as `kept_record` in one process, and the ticket's metrics
+facts from the same decode), and builds the block's rows (`sqlite_bulk.rows`: the tickets'
+rows numbered from the block's first seq, which the reader counts, their bodies compressed
+with the file's dictionary, the link rows, the summed rollups), so that the
+writer only inserts them. Blocks come
 back in file order, a few in flight at a time, so memory stays at a few blocks. The first
 bad line stops the import with its line number (`BadLine`): the writer's one transaction
 rolls back and nothing is written, as with one process.
@@ -11,6 +14,7 @@ rolls back and nothing is written, as with one process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -18,11 +22,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
-from ..helpdesk.stored import UnstorableTicket, kept_record
-from ..store import body_codec, rollups
+from ..helpdesk.stored import UnstorableTicket, kept_record, kept_record_facts
+from ..store import body_codec
 from ..store.base import TicketRecord
-from ..store.sqlite_bulk import Batch
+from ..store.sqlite_bulk import Rows, rows
+from ..store.ticket_facts import Plain
 
 BLOCK_LINES = 5_000
 MIN_BYTES = 8 << 20  # smaller files decode in the writer's process (no pool to start)
@@ -46,30 +52,39 @@ class _Worker:
     """What a worker process was started with."""
 
     helpdesk_id = ""
+    key: Any = None  # the helpdesk's key in the file (store/helpdesk_keys.py)
     pack: body_codec.Pack = bytes
 
 
-def _start(helpdesk_id: str, dictionary: tuple[int, bytes] | None) -> None:
+def _start(helpdesk_id: str, key: Any, dictionary: tuple[int, bytes] | None) -> None:
+    # A worker only makes rows that are freed as soon as sent, and no cycles: the cyclic
+    # collector would walk the heap it was forked with, again and again (8% of its CPU).
+    gc.freeze()
+    gc.disable()
     _Worker.helpdesk_id = helpdesk_id
+    _Worker.key = key
     _Worker.pack = body_codec.packer_for(*(dictionary or (None, None)))
 
 
-def prepare(first: int, lines: list[bytes]) -> Batch | tuple[int, str]:
-    """A worker's block: the batch, or (line number, reason) of its first bad line."""
-    records: list[TicketRecord] = []
-    deltas = rollups.Deltas()
-    helpdesk_id, pack = _Worker.helpdesk_id, _Worker.pack
+def prepare(first: int, seq: int, lines: list[bytes]) -> Rows | tuple[int, str]:
+    """A worker's block (its first line's number and first ticket's seq): its rows, or
+    (line number, reason) of its first bad line."""
+    records: list[tuple[TicketRecord, Plain]] = []
+    helpdesk_id = _Worker.helpdesk_id
     for number, line in enumerate(lines, start=first):
         body = line.strip()
         if not body:
             continue
         try:
-            record = kept_record(body, helpdesk_id)
+            records.append(kept_record_facts(body, helpdesk_id))
         except UnstorableTicket as exc:
             return number, str(exc)
-        deltas.add(helpdesk_id, body, 1)
-        records.append(record._replace(body=pack(body)))
-    return Batch(records, deltas)
+    return rows(records, seq, _Worker.pack, _key)
+
+
+def _key(helpdesk_id: str) -> Any:
+    """The key of the one helpdesk a worker's lines go to, assigned by the writer."""
+    return _Worker.key
 
 
 class PooledLines:
@@ -97,20 +112,26 @@ class PooledLines:
             found = (line.strip() for line in lines)
             return list(islice((b for b in found if b), body_codec.TRAIN_SAMPLES))
 
-    def batches(self, dictionary: tuple[int, bytes] | None) -> Iterator[Batch]:
+    def batches(
+        self, dictionary: tuple[int, bytes] | None, key: Callable[[str], Any]
+    ) -> Iterator[Rows]:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         count = workers()
         pool = ProcessPoolExecutor(
-            count, context, initializer=_start, initargs=(self.helpdesk_id, dictionary)
+            count,
+            context,
+            initializer=_start,
+            initargs=(self.helpdesk_id, key(self.helpdesk_id), dictionary),
         )
-        pending: deque[Future[Batch | tuple[int, str]]] = deque()
+        pending: deque[Future[Rows | tuple[int, str]]] = deque()
         try:
             with self.path.open("rb") as lines:
-                first = 1
+                first = seq = 1
                 while block := list(islice(lines, BLOCK_LINES)):
-                    pending.append(pool.submit(prepare, first, block))
+                    pending.append(pool.submit(prepare, first, seq, block))
                     first += len(block)
+                    seq += sum(1 for line in block if not line.isspace())
                     if len(pending) > 2 * count:
                         yield self._done(pending.popleft().result(), first - 1)
             while pending:
@@ -118,8 +139,8 @@ class PooledLines:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _done(self, result: Batch | tuple[int, str], read: int) -> Batch:
-        if not isinstance(result, Batch):
+    def _done(self, result: Rows | tuple[int, str], read: int) -> Rows:
+        if not isinstance(result, Rows):
             raise BadLine(*result)
         if self.progress is not None:
             self.progress(read)
