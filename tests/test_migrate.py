@@ -76,6 +76,15 @@ def test_the_copy_holds_every_row_and_serves_the_same_pages(
         for query in QUERIES:
             assert new.list_tickets(hd, query) == old.list_tickets(hd, query), query
         assert new.count_tickets(hd) == 1500
+        # the metrics rollups (SQLite holds the helpdesk's key in them: 0025) read the same
+        last = old.metric_last_day(hd)
+        assert last is not None and new.metric_last_day(hd) == last
+        snapshot = old.metric_snapshot(hd, last - 400, last, {})
+        assert snapshot.counts and snapshot.durations
+        copied = new.metric_snapshot(hd, last - 400, last, {})  # rows in each one's collation
+        assert sorted(copied.counts) == sorted(snapshot.counts)
+        assert sorted(copied.durations) == sorted(snapshot.durations)
+        assert copied.names == snapshot.names
         assert new.get_app(creds.app_id) == old.get_app(creds.app_id)
         assert new.find_token("hash-of-a-token") == old.find_token("hash-of-a-token")
         # the lifecycle tables come along: tags, custom fields, comment history

@@ -45,6 +45,9 @@ SQLITE_ONLY_TABLES = frozenset(
     {"agent_tickets", "tag_tickets", "body_dicts", "helpdesk_keys"}
     | {f"faq_search{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}
 )
+# The copied tables whose helpdesk_id holds SQLite's helpdesk key (store/helpdesk_keys.py;
+# agent_tickets, tag_tickets and guest_names do too, but are not copied).
+KEYED_TABLES = frozenset({"tickets", "metric_counts", "metric_durations"})
 FETCH_ROWS = 5000
 
 Row = tuple[Any, ...]
@@ -72,10 +75,12 @@ class SQLiteSource:
         self._conn.close()
 
     def _column(self, table: str, column: str) -> str:
-        """The column's SQL: the tickets' `helpdesk_id` holds the helpdesk's key since
-        SQLite's migration 0025 (`helpdesk_keys`), and PostgreSQL's the id."""
-        if table == "tickets" and column == "helpdesk_id" and self._keyed():
-            return "(SELECT k.helpdesk_id FROM helpdesk_keys k WHERE k.key = tickets.helpdesk_id)"
+        """The column's SQL: `helpdesk_id` holds the helpdesk's key in these tables since
+        SQLite's migration 0025 (`helpdesk_keys`), and PostgreSQL's hold the id."""
+        if table in KEYED_TABLES and column == "helpdesk_id" and self._keyed():
+            return (
+                f'(SELECT k.helpdesk_id FROM helpdesk_keys k WHERE k.key = "{table}".helpdesk_id)'
+            )
         return f'"{column}"'
 
     def _keyed(self) -> bool:

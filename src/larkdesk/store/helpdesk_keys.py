@@ -12,7 +12,8 @@ bound for the column differs (`Sql.helpdesk_key`).
 A key, once committed, never changes or goes away, so a process keeps every key it has
 read on a reader connection (which sees committed rows only) for good: a read maps its
 helpdesk in one dict lookup. The writer's transaction may hold a key that is not
-committed yet (it could roll back), so what it reads or assigns is not kept.
+committed yet (it could roll back), so what it reads or assigns is kept apart
+(`pending`) and joins the others only when that transaction commits.
 """
 
 from __future__ import annotations
@@ -27,20 +28,31 @@ NULL` matches no row, as the unknown id matched none."""
 
 
 class HelpdeskKeys:
-    """The keys a process has read, both ways; shared by a store's connections."""
+    """The keys a process has read, both ways; shared by a store's connections. `pending`:
+    those the writer's open transaction has read or assigned, kept once it commits."""
 
-    __slots__ = ("ids", "keys")
+    __slots__ = ("ids", "keys", "pending")
 
     def __init__(self) -> None:
         self.keys: dict[str, int] = {}
         self.ids: dict[int, str] = {}
+        self.pending: dict[str, int] = {}
 
     def clear(self) -> None:
         self.keys.clear()
         self.ids.clear()
+        self.pending.clear()
+
+    def settle(self, committed: bool) -> None:
+        """The writer's transaction ended: its keys are kept if it committed."""
+        if committed:
+            self.keys.update(self.pending)
+        self.pending.clear()
 
     def key(self, conn: sqlite3.Connection, helpdesk_id: str, committed: bool) -> int | None:
         key = self.keys.get(helpdesk_id)
+        if key is None and not committed:
+            key = self.pending.get(helpdesk_id)
         if key is not None:
             return key
         row = conn.execute(
@@ -48,8 +60,7 @@ class HelpdeskKeys:
         ).fetchone()
         if row is None:
             return NO_KEY
-        if committed:
-            self.keys[helpdesk_id] = row[0]
+        (self.keys if committed else self.pending)[helpdesk_id] = int(row[0])
         return int(row[0])
 
     def new_key(self, conn: sqlite3.Connection, helpdesk_id: str) -> int | str:
@@ -67,6 +78,7 @@ class HelpdeskKeys:
         row = conn.execute(
             "INSERT INTO helpdesk_keys (helpdesk_id) VALUES (?) RETURNING key", (helpdesk_id,)
         ).fetchone()
+        self.pending[helpdesk_id] = int(row[0])
         return int(row[0])
 
     def helpdesk_of(self, conn: sqlite3.Connection, key: object, committed: bool) -> str:

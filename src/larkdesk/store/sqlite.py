@@ -198,13 +198,18 @@ class SQLiteStore(SqlStore):
         with self._write_lock, _busy_as_store_busy():
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
+            committed = False
             try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                committed = True
+            finally:
+                self._keys.settle(committed)  # the keys it read or assigned, if committed
 
     def _close_readers(self) -> None:
         """Close every reader connection (each thread opens a new one when it next reads)."""
