@@ -160,13 +160,6 @@ def train(conn: sqlite3.Connection, samples: Sequence[bytes]) -> int | None:
     return dict_id
 
 
-def ensure_dictionary(conn: sqlite3.Connection, samples: Sequence[bytes]) -> Pack:
-    """The file's packer, training its first dictionary from `samples` if it has none."""
-    if newest(conn) is None:
-        train(conn, samples)
-    return packer(conn)
-
-
 def convert(db: Sql) -> int:
     """Compress every body stored as it is (migration 0022 on SQLite; nothing on
     PostgreSQL): train the file's first dictionary from a spread of its tickets if it has
