@@ -155,6 +155,39 @@ def test_a_pooled_import_writes_the_rows_of_one_process_and_of_the_triggers(
         assert upserted[name] == pooled[name], name
 
 
+def test_a_pooled_import_says_how_far_it_is_through_the_lines_and_then_the_indexes(
+    empty: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "MIN_BYTES", 0)
+    monkeypatch.setattr(decode_pool, "BLOCK_LINES", 50)
+    source = tmp_path / "tickets.ndjson"
+    source.write_bytes(b"\n".join(_lines(420)) + b"\n")
+    shutil.copy(empty[0], tmp_path / "told.db")
+    store = SQLiteStore(tmp_path / "told.db")
+    heard: list[tuple[str, int, int]] = []
+    try:
+        import_ndjson(
+            store,
+            empty[1],
+            source,
+            progress=lambda n: heard.append(("lines", n, 0)),
+            finishing=lambda done, total: heard.append(("step", done, total)),
+        )
+        indexes = store._writer.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            " AND tbl_name IN ('tickets', 'ticket_agents', 'ticket_tags', 'tag_tickets')"
+        ).fetchone()[0]
+    finally:
+        store.close()
+    lines = [n for what, n, _ in heard if what == "lines"]
+    steps = [(done, total) for what, done, total in heard if what == "step"]
+    assert lines == sorted(lines) and lines[-1] == 420  # every block, in order
+    assert heard.index(("lines", 420, 0)) < heard.index(("step", *steps[0]))
+    total = steps[0][1]
+    assert steps == [(done, total) for done in range(total + 1)]  # 0 .. total, each once
+    assert total >= indexes + 3  # each index rebuilt, the two link tables, ticket_id's
+
+
 def test_an_import_stops_at_its_first_bad_line_whichever_block(
     empty: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

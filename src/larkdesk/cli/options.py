@@ -68,8 +68,12 @@ def say(text: str) -> None:
 
 
 class _Rate(ProgressColumn):
+    """Tickets a second; nothing for a task added with `rate=False` (steps, not tickets)."""
+
     def render(self, task: Any) -> Text:
-        return Text(f"{task.speed or 0:,.0f} tickets/s")
+        if not task.fields.get("rate", True):
+            return Text("")
+        return Text(f"{task.finished_speed or task.speed or 0:,.0f} tickets/s")
 
 
 def count_bar(transient: bool = False) -> Progress:

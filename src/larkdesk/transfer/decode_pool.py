@@ -91,11 +91,16 @@ class PooledLines:
     """`sqlite_bulk.Source` over an NDJSON file, decoded by a pool of processes."""
 
     def __init__(
-        self, path: Path, helpdesk_id: str, progress: Callable[[int], None] | None = None
+        self,
+        path: Path,
+        helpdesk_id: str,
+        progress: Callable[[int], None] | None = None,
+        finishing: Callable[[int, int], None] | None = None,
     ) -> None:
         self.path = path
         self.helpdesk_id = helpdesk_id
         self.progress = progress
+        self._finishing = finishing
 
     def __iter__(self) -> Iterator[TicketRecord]:
         """The records decoded in this process (a store without a bulk load)."""
@@ -111,6 +116,10 @@ class PooledLines:
         with self.path.open("rb") as lines:
             found = (line.strip() for line in lines)
             return list(islice((b for b in found if b), body_codec.TRAIN_SAMPLES))
+
+    def finishing(self, done: int, total: int) -> None:
+        if self._finishing is not None:
+            self._finishing(done, total)
 
     def batches(
         self, dictionary: tuple[int, bytes] | None, key: Callable[[str], Any]

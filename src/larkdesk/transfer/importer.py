@@ -38,8 +38,11 @@ def import_ndjson(
     helpdesk_id: str,
     path: Path,
     progress: Callable[[int], None] | None = None,
+    finishing: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Upsert every ticket of an NDJSON file into the helpdesk; return how many were read."""
+    """Upsert every ticket of an NDJSON file into the helpdesk; return how many were read.
+    `progress(lines)`: lines read so far; `finishing(done, total)`: the steps of a big
+    first fill after its last line (derived rows and index builds)."""
     if store.get_helpdesk(helpdesk_id) is None:
         raise ImportFailed(f"no helpdesk with id {helpdesk_id!r}")
     if not isinstance(store, SqlStore):
@@ -47,7 +50,8 @@ def import_ndjson(
     try:
         recover(store)  # an import that died is undone first, as `publish` does
         by = Actor("import", source=str(path))  # as `publish` records it
-        loaded = store.first_fill(_first_fill_source(path, helpdesk_id, progress), by)
+        source = _first_fill_source(path, helpdesk_id, progress, finishing)
+        loaded = store.first_fill(source, by)
     except BadLine as exc:
         raise ImportFailed(f"{path}:{exc.number}: {exc.reason}; nothing was imported") from None
     except ImportInProgress as exc:
@@ -65,11 +69,14 @@ def import_ndjson(
 
 
 def _first_fill_source(
-    path: Path, helpdesk_id: str, progress: Callable[[int], None] | None
+    path: Path,
+    helpdesk_id: str,
+    progress: Callable[[int], None] | None,
+    finishing: Callable[[int, int], None] | None,
 ) -> Iterable[TicketRecord]:
     """A big file is decoded by worker processes while the bulk load writes."""
     if path.stat().st_size >= MIN_BYTES:
-        return PooledLines(path, helpdesk_id, progress)
+        return PooledLines(path, helpdesk_id, progress, finishing)
     return _records(path, helpdesk_id, progress)
 
 
