@@ -13,7 +13,7 @@ that is not an int64 integer (the list is ordered by it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -60,17 +60,23 @@ class _Named(msgspec.Struct):
     name: str | None = None
 
 
+# What the filter columns keep (the lenient path's checks, made by the decoder: a ticket
+# outside them fails the typed decode and takes the lenient path)
+_Id = Annotated[str, msgspec.Meta(min_length=1)]
+_Int64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
+
+
 class _Columns(msgspec.Struct):
     """The filter columns' fields as a well-typed ticket has them (others are skipped)."""
 
-    ticket_id: str
-    created_at: int
-    updated_at: int | None = None
-    ticket_type: int | None = None
-    channel: int | None = None
-    solve: int | None = None
-    score: int | None = None
-    status: int | None = None
+    ticket_id: _Id
+    created_at: _Int64
+    updated_at: _Int64 | None = None
+    ticket_type: _Int64 | None = None
+    channel: _Int64 | None = None
+    solve: _Int64 | None = None
+    score: _Int64 | None = None
+    status: _Int64 | None = None
     guest: _Named | None = None
     closed_by: _Named | None = None
     agents: list[_Named] | None = None
@@ -100,11 +106,8 @@ class _Both(_Columns):
 _both = msgspec.json.Decoder(_Both)
 
 
-def _plain(texts: tuple[str | None, ...], numbers: tuple[int | None, ...]) -> bool:
-    """No NUL in the texts, every number within int64: the typed decode is exact."""
-    return not any(t is not None and "\x00" in t for t in texts) and all(
-        n is None or INT64_MIN <= n <= INT64_MAX for n in numbers
-    )
+def _no_nul(texts: tuple[str | None, ...]) -> bool:
+    return not any(t is not None and "\x00" in t for t in texts)
 
 
 def _typed_record(body: bytes, helpdesk_id: str) -> TicketRecord | None:
@@ -122,12 +125,10 @@ def _record_of(t: _Columns, body: bytes, helpdesk_id: str) -> TicketRecord | Non
     guest, closed_by = t.guest or _NONE, t.closed_by or _NONE
     agent_ids = tuple(dict.fromkeys([a.id for a in t.agents if a.id])) if t.agents else ()
     tag_names = tuple(dict.fromkeys([g.name for g in t.tags if g.name])) if t.tags else ()
-    numbers = (t.created_at, t.updated_at, t.ticket_type, t.channel, t.solve, t.score, t.status)
-    if not t.ticket_id or not all(n is None or INT64_MIN <= n <= INT64_MAX for n in numbers):
-        return None
     # JSON text holds NUL only as the escape \u0000: without one, no text has it.
-    texts = (t.ticket_id, guest.id, guest.name, closed_by.id, *agent_ids, *tag_names)
-    if b"\\u0000" in body and not _plain(texts, ()):
+    if b"\\u0000" in body and not _no_nul(
+        (t.ticket_id, guest.id, guest.name, closed_by.id, *agent_ids, *tag_names)
+    ):
         return None
     # TicketRecord's fields in order (positional: an import makes a million of these).
     return TicketRecord(
@@ -180,7 +181,7 @@ def kept_record_facts(body: bytes, helpdesk_id: str) -> tuple[TicketRecord, Plai
         t.ticket_type or 0,
         t.score or 0,
         t.channel,
-        first_reason(t.dissatisfaction_reason),
+        "" if t.dissatisfaction_reason is None else first_reason(t.dissatisfaction_reason),
         [g.name for g in t.tags if g.name] if t.tags else [],
         (t.guest.city or "") if t.guest else "",
         agent,
