@@ -33,7 +33,6 @@ from ..helpdesk.stored import UnstorableTicket, kept_record, kept_record_facts
 from ..store import body_codec
 from ..store.base import TicketRecord
 from ..store.sqlite_bulk import Rows, rows
-from ..store.ticket_facts import Plain
 
 BLOCK_LINES = 5_000
 # A block's rows go back to the writer as MessagePack, typed: half pickle's CPU in the
@@ -88,17 +87,24 @@ def prepare(first: int, seq: int, start: int, end: int) -> bytes | tuple[int, st
 
 def prepare_lines(first: int, seq: int, lines: list[bytes]) -> Rows | tuple[int, str]:
     """`prepare` of a block's lines."""
-    records: list[tuple[TicketRecord, Plain]] = []
     helpdesk_id = _Worker.helpdesk_id
-    for number, line in enumerate(lines, start=first):
-        body = line.strip()
-        if not body:
-            continue
-        try:
-            records.append(kept_record_facts(body, helpdesk_id))
-        except UnstorableTicket as exc:
-            return number, str(exc)
+    bodies = [body for line in lines if (body := line.strip())]
+    try:
+        records = [kept_record_facts(body, helpdesk_id) for body in bodies]
+    except UnstorableTicket:
+        return _first_bad(first, lines)
     return rows(records, seq, _Worker.pack, _key)
+
+
+def _first_bad(first: int, lines: list[bytes]) -> tuple[int, str]:
+    """The number of the first line of a block that cannot be stored, and why."""
+    for number, line in enumerate(lines, start=first):
+        if body := line.strip():
+            try:
+                kept_record_facts(body, _Worker.helpdesk_id)
+            except UnstorableTicket as exc:
+                return number, str(exc)
+    raise AssertionError("a bad line that reads well the second time")
 
 
 def _key(helpdesk_id: str) -> Any:
@@ -169,7 +175,15 @@ class PooledLines:
             raise BadLine(*result)
         if self.progress is not None:
             self.progress(read)
-        return _decode(result)
+        # A block's rows are tuples of texts and numbers (no cycles), freed once written:
+        # the cyclic collector would walk them, and the writer's heap, ~20 times a block.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return _decode(result)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def _block(mapped: mmap.mmap | bytes, start: int, size: int) -> tuple[int, int, int]:
