@@ -1,17 +1,17 @@
 """An import's lines decoded, checked and packed in worker processes while the one writer
 writes: the source of a first fill's bulk load (`store.sqlite_bulk.Source`).
 
-The file is cut into blocks of lines; a worker reads its block from the file itself
-(the writer only finds where blocks end and counts their tickets, scanning the file mapped
-into memory: it never copies or sends the lines) and runs `kept_record_facts` on each line
-of it (the same decode and checks as `kept_record` in one process, and the ticket's metrics
-facts from the same decode), and builds the block's rows (`sqlite_bulk.rows`: the tickets'
-rows numbered from the block's first seq, which the reader counts, their bodies compressed
-with the file's dictionary, the link rows, the summed rollups), so that the
-writer only inserts them. Blocks come
-back in file order, a few in flight at a time, so memory stays at a few blocks. The first
-bad line stops the import with its line number (`BadLine`): the writer's one transaction
-rolls back and nothing is written, as with one process.
+The file is cut into blocks of lines. The writer only finds where each block ends and
+counts its tickets, scanning the file mapped into memory (`_block`): it never copies a
+line into Python, pickles or pipes it. A worker reads its block from the file itself, runs
+`kept_record_facts` on each line (the same decode and checks as `kept_record` in one
+process, and the ticket's metrics facts from the same decode), and builds the block's rows
+(`sqlite_bulk.rows`: the tickets' rows numbered from the block's first seq, their bodies
+compressed with the file's dictionary, the link rows, the summed rollups), sent back as
+MessagePack, so that the writer only inserts them. Blocks come back in file order, a few
+in flight at a time, so memory stays at a few blocks. The first bad line stops the import
+with its line number (`BadLine`): the writer's one transaction rolls back and nothing is
+written, as with one process.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from ..store.base import TicketRecord
 from ..store.sqlite_bulk import Rows, rows
 
 BLOCK_LINES = 5_000
-# A block's rows go back to the writer as MessagePack, typed: half pickle's CPU in the
-# worker (no memo of every object), about the same to read in the writer.
+# A block's rows go back to the writer as MessagePack, typed: a third of pickle's CPU in
+# the worker (no memo of every object), a little less than unpickling in the writer.
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(Rows).decode
 _WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.isspace() and strip() take
