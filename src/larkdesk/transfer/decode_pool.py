@@ -155,7 +155,7 @@ class PooledLines:
                 size = os.fstat(file.fileno()).st_size
                 # Mapped only to be scanned, and let go block by block (the pages stay in
                 # the page cache, out of this process's resident set).
-                mapped = mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+                mapped = _mapped(file.fileno(), size)
                 first = seq = 1
                 start = 0
                 while start < size:
@@ -200,6 +200,16 @@ def _block(mapped: mmap.mmap | bytes, start: int, size: int) -> tuple[int, int, 
         end = stop
         lines += 1
     return end, lines, tickets
+
+
+def _mapped(fd: int, size: int) -> mmap.mmap | bytes:
+    """The file mapped to be read once in order (read ahead as a file read is)."""
+    if not size:
+        return b""  # an empty file cannot be mapped
+    mapped = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+    if hasattr(mmap, "MADV_SEQUENTIAL"):
+        mapped.madvise(mmap.MADV_SEQUENTIAL)
+    return mapped
 
 
 def _let_go(mapped: mmap.mmap | bytes, start: int, end: int) -> None:
