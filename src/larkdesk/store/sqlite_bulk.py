@@ -52,8 +52,9 @@ _DERIVED = (
 
 class Rows(NamedTuple):
     """A block of tickets as the rows the bulk load inserts, built by `rows` (in a worker
-    process for an import): plain tuples in lists, which pickle at half the cost of
-    records; plus the metrics rollups they add to."""
+    process for an import, sent to the writer as MessagePack, typed by these fields):
+    plain tuples in lists, cheaper to send than records; plus the metrics rollups they
+    add to."""
 
     tickets: list[tuple[object, ...]]
     bodies: list[tuple[int, bytes]]
