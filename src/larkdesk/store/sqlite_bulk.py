@@ -32,7 +32,8 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 from . import body_codec, history, rollups
 from .base import Actor, ConflictError, TicketRecord
 from .helpdesk_keys import HelpdeskKeys, Memo
-from .ticket_facts import Plain
+from .rollup_blocks import BlockDeltas
+from .ticket_facts import Plain, decode_facts, plain
 
 CHUNK = 20_000  # tickets per executemany round
 _TABLES = ("tickets", "ticket_agents", "ticket_tags", "agent_tickets", "tag_tickets")
@@ -51,8 +52,9 @@ _DERIVED = (
 
 class Rows(NamedTuple):
     """A block of tickets as the rows the bulk load inserts, built by `rows` (in a worker
-    process for an import): plain tuples in lists, which pickle at half the cost of
-    records; plus the metrics rollups they add to."""
+    process for an import, sent to the writer as MessagePack, typed by these fields):
+    plain tuples in lists, cheaper to send than records; plus the metrics rollups they
+    add to."""
 
     tickets: list[tuple[object, ...]]
     bodies: list[tuple[int, bytes]]
@@ -73,27 +75,21 @@ def rows(
     facts if already decoded), numbered from `seq`: the same rows `upsert_tickets` would
     write (`tickets.write_chunk`); the load derives the rest (`_DERIVED`, history).
     `key`: the helpdesk's key for its id, as the per-ticket tables hold it (`helpdesk_keys`)."""
-    out = Rows([], [], [], [], [], {}, rollups.SqliteRows([], [], [], []))
-    names: set[tuple[Any, str]] = set()
-    deltas = rollups.Deltas()
-    for r, facts in records:
-        hd = key(r.helpdesk_id)  # the ticket tables' helpdesk column: the one place it is set
-        out.tickets.append((seq, r.ticket_id, hd, *r[2:12]))  # the record's 12 columns
-        out.bodies.append((seq, pack(r.body)))
-        for agent in r.agent_ids:
-            out.ticket_agents.append((agent, seq))
-        for tag in r.tag_names:
-            out.ticket_tags.append((tag, seq))
-        if r.guest_name is not None:
-            names.add((hd, r.guest_name))
-        out.per_helpdesk[r.helpdesk_id] = out.per_helpdesk.get(r.helpdesk_id, 0) + 1
-        if facts is None:
-            deltas.add(r.helpdesk_id, r.body, 1)
-        else:
-            deltas.add_plain(r.helpdesk_id, facts, 1)
-        seq += 1
-    out.guest_names.extend(names)
-    return out._replace(rollups=deltas.sqlite_rows(key))
+    block = list(records)
+    recs = [r for r, _ in block]
+    hds = Memo(key)  # the ticket tables' helpdesk column: the one place it is set
+    deltas = BlockDeltas()
+    for r, facts in block:
+        deltas.add_plain(r.helpdesk_id, plain(decode_facts(r.body)) if facts is None else facts)
+    return Rows(
+        [(s, r.ticket_id, hds[r.helpdesk_id], *r[2:12]) for s, r in enumerate(recs, seq)],
+        list(enumerate(map(pack, [r.body for r in recs]), seq)),
+        [(agent, s) for s, r in enumerate(recs, seq) for agent in r.agent_ids],
+        [(tag, s) for s, r in enumerate(recs, seq) for tag in r.tag_names],
+        list({(hds[r.helpdesk_id], r.guest_name) for r in recs if r.guest_name is not None}),
+        dict(Counter(r.helpdesk_id for r in recs)),
+        deltas.sqlite_rows(key),
+    )
 
 
 @runtime_checkable
