@@ -188,6 +188,36 @@ def test_a_pooled_import_says_how_far_it_is_through_the_lines_and_then_the_index
     assert total >= indexes + 3  # each index rebuilt, the two link tables, ticket_id's
 
 
+@pytest.mark.parametrize("pooled", [False, True])
+@pytest.mark.parametrize("late", [2**63, 2**64 - 1, 2**64, 2**70])
+def test_a_time_no_bigint_holds_is_kept_as_sent_and_counts_as_never(
+    empty: tuple[Path, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pooled: bool,
+    late: int,
+) -> None:
+    monkeypatch.setattr(importer, "MIN_BYTES", 0 if pooled else 1 << 40)
+    monkeypatch.setattr(decode_pool, "BLOCK_LINES", 16)
+    raw = _lines(60)
+    odd = json.loads(raw[37])
+    odd.update(agent_first_response_time=late, closed_at=late, status=50)
+    raw[37] = json.dumps(odd).encode()
+    never = {**odd, "agent_first_response_time": 0, "closed_at": 0}
+    source = tmp_path / "late.ndjson"
+    source.write_bytes(b"\n".join(raw) + b"\n")
+    _import(empty, tmp_path / "late.db", source)
+    # The same tickets with that ticket's times "never" (Feishu's 0), for its rollups.
+    twin = tmp_path / "never.ndjson"
+    twin.write_bytes(b"\n".join([*raw[:37], json.dumps(never).encode(), *raw[38:]]) + b"\n")
+    _import(empty, tmp_path / "never.db", twin)
+
+    found, expected = _rows(tmp_path / "late.db"), _rows(tmp_path / "never.db")
+    assert [body for _, body in found["ticket_bodies"]] == raw  # kept as sent
+    for name in ("metric_counts", "metric_durations", "metric_agents"):
+        assert found[name] == expected[name], name
+
+
 def test_an_import_stops_at_its_first_bad_line_whichever_block(
     empty: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import msgspec
 
 from ..store.base import TicketRecord
-from ..store.ticket_facts import Plain, decode_facts, first_reason, plain
+from ..store.ticket_facts import MAX_TIME, Plain, decode_facts, first_reason, plain
 from .models import NEVER_UPDATED, Ticket
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -172,7 +172,7 @@ def kept_record_facts(body: bytes, helpdesk_id: str) -> tuple[TicketRecord, Plai
     if t is None or record is None:
         return _lenient_record(body, helpdesk_id), plain(decode_facts(body))
     # What `plain` reads from the same fields decoded loosely (`ticket_facts.member`: a
-    # text or ""; `as_int`: 0 for none; `as_time`: None unless > 0).
+    # text or ""; `as_int`: 0 for none; `as_time`: None unless a BIGINT > 0).
     owner = t.agent_owner
     if not (owner and owner.id) and t.agents:
         owner = t.agents[0]
@@ -189,9 +189,9 @@ def kept_record_facts(body: bytes, helpdesk_id: str) -> tuple[TicketRecord, Plai
         (t.guest.city or "") if t.guest else "",
         agent,
         ((owner.name or "") if owner else "") or agent,
-        entry if entry is not None and entry > 0 else None,
-        first if first is not None and first > 0 else None,
-        closed if closed is not None and closed > 0 else None,
+        entry if entry is not None and 0 < entry <= MAX_TIME else None,
+        first if first is not None and 0 < first <= MAX_TIME else None,
+        closed if closed is not None and 0 < closed <= MAX_TIME else None,
     )
     return record, _new(Plain, facts)
 

@@ -38,10 +38,14 @@ def as_int(value: Any, default: Any = 0) -> Any:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+MAX_TIME = 2**63 - 1  # what a BIGINT holds; a later "time" in a kept ticket reads as none
+
+
 def as_time(value: Any) -> int | None:
-    """A time in ms; Feishu's 0 or -1 for "never" is None."""
+    """A time in ms; Feishu's 0 or -1 for "never" is None, and so is a number no BIGINT
+    holds (an imported ticket is kept as sent; its metrics only read real times)."""
     number = as_int(value, None)
-    return number if number is not None and number > 0 else None
+    return number if number is not None and 0 < number <= MAX_TIME else None
 
 
 def member(value: Any, key: str) -> str:
